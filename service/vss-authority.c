@@ -1,0 +1,262 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <polkit/polkit.h>
+
+#include "vss-authority.h"
+#include "vss-error.h"
+
+struct _VssAuthority {
+	GObject parent_instance;
+	GDBusConnection *connection;
+	PolkitAuthority *polkit; /* NULL until first needed */
+	GHashTable *uids;	 /* unique name → uid */
+};
+
+G_DEFINE_TYPE(VssAuthority, vss_authority, G_TYPE_OBJECT)
+
+VssAuthority *
+vss_authority_new(GDBusConnection *connection)
+{
+	VssAuthority *self = g_object_new(VSS_TYPE_AUTHORITY, NULL);
+	self->connection = g_object_ref(connection);
+	return self;
+}
+
+gboolean
+vss_authority_lookup_uid(VssAuthority *self, const gchar *sender, guint *uid)
+{
+	gpointer value = NULL;
+	if (!g_hash_table_lookup_extended(self->uids, sender, NULL, &value))
+		return FALSE;
+	*uid = GPOINTER_TO_UINT(value);
+	return TRUE;
+}
+
+static void
+vss_authority_get_uid_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	VssAuthority *self = g_task_get_source_object(task);
+	const gchar *sender = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint32 uid = 0;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	if (reply == NULL) {
+		g_task_return_new_error(task,
+					VSS_ERROR,
+					VSS_ERROR_NOT_AUTHORIZED,
+					"cannot tell who %s is: %s",
+					sender,
+					error->message);
+		return;
+	}
+	g_variant_get(reply, "(u)", &uid);
+	g_hash_table_insert(self->uids, g_strdup(sender), GUINT_TO_POINTER(uid));
+	g_task_return_int(task, uid);
+}
+
+void
+vss_authority_get_uid_async(VssAuthority *self,
+			    const gchar *sender,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
+	guint uid = 0;
+
+	g_task_set_source_tag(task, vss_authority_get_uid_async);
+	if (vss_authority_lookup_uid(self, sender, &uid)) {
+		g_task_return_int(task, uid);
+		return;
+	}
+	g_task_set_task_data(task, g_strdup(sender), g_free);
+	g_dbus_connection_call(self->connection,
+			       "org.freedesktop.DBus",
+			       "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus",
+			       "GetConnectionUnixUser",
+			       g_variant_new("(s)", sender),
+			       G_VARIANT_TYPE("(u)"),
+			       G_DBUS_CALL_FLAGS_NONE,
+			       -1,
+			       NULL,
+			       vss_authority_get_uid_cb,
+			       g_steal_pointer(&task));
+}
+
+gboolean
+vss_authority_get_uid_finish(VssAuthority *self, GAsyncResult *res, guint *uid, GError **error)
+{
+	gssize value = g_task_propagate_int(G_TASK(res), error);
+	if (value < 0)
+		return FALSE;
+	*uid = (guint)value;
+	return TRUE;
+}
+
+typedef struct {
+	gchar *sender;
+	gchar *action_id;
+	gchar **details;
+	gboolean interactive;
+} VssCheckData;
+
+static void
+vss_check_data_free(VssCheckData *data)
+{
+	g_free(data->sender);
+	g_free(data->action_id);
+	g_strfreev(data->details);
+	g_free(data);
+}
+
+static void
+vss_authority_polkit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	VssCheckData *data = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PolkitAuthorizationResult) result = NULL;
+
+	result = polkit_authority_check_authorization_finish(POLKIT_AUTHORITY(source), res, &error);
+	if (result == NULL) {
+		g_task_return_new_error(task,
+					VSS_ERROR,
+					VSS_ERROR_NOT_AUTHORIZED,
+					"not authorized for %s: polkit did not answer: %s",
+					data->action_id,
+					error->message);
+		return;
+	}
+	if (!polkit_authorization_result_get_is_authorized(result)) {
+		g_message("%s is not authorized for %s", data->sender, data->action_id);
+		g_task_return_new_error(task,
+					VSS_ERROR,
+					VSS_ERROR_NOT_AUTHORIZED,
+					"not authorized for %s%s",
+					data->action_id,
+					polkit_authorization_result_get_is_challenge(result)
+					    ? " (authentication is required)"
+					    : "");
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+vss_authority_check_uid_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	VssAuthority *self = VSS_AUTHORITY(source);
+	VssCheckData *data = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PolkitSubject) subject = NULL;
+	g_autoptr(PolkitDetails) details = NULL;
+	PolkitCheckAuthorizationFlags flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE;
+	guint uid = 0;
+
+	if (!vss_authority_get_uid_finish(self, res, &uid, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	/* root needs no polkit answer (DESIGN.md §6) */
+	if (uid == 0) {
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
+	if (self->polkit == NULL) {
+		self->polkit = polkit_authority_get_sync(NULL, &error);
+		if (self->polkit == NULL) {
+			g_task_return_new_error(task,
+						VSS_ERROR,
+						VSS_ERROR_NOT_AUTHORIZED,
+						"not authorized for %s: polkit is not available: %s",
+						data->action_id,
+						error->message);
+			return;
+		}
+	}
+	subject = polkit_system_bus_name_new(data->sender);
+	details = polkit_details_new();
+	for (guint i = 0; data->details != NULL && data->details[i] != NULL &&
+			  data->details[i + 1] != NULL;
+	     i += 2)
+		polkit_details_insert(details, data->details[i], data->details[i + 1]);
+	if (data->interactive)
+		flags |= POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
+	polkit_authority_check_authorization(self->polkit,
+					     subject,
+					     data->action_id,
+					     details,
+					     flags,
+					     NULL,
+					     vss_authority_polkit_cb,
+					     g_steal_pointer(&task));
+}
+
+void
+vss_authority_check_async(VssAuthority *self,
+			  GDBusMethodInvocation *invocation,
+			  const gchar *action_id,
+			  const gchar *const *details,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
+	VssCheckData *data = g_new0(VssCheckData, 1);
+	GDBusMessage *message = g_dbus_method_invocation_get_message(invocation);
+
+	g_task_set_source_tag(task, vss_authority_check_async);
+	data->sender = g_strdup(g_dbus_method_invocation_get_sender(invocation));
+	data->action_id = g_strdup(action_id);
+	data->details = g_strdupv((gchar **)details);
+	data->interactive = (g_dbus_message_get_flags(message) &
+			     G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
+	g_task_set_task_data(task, data, (GDestroyNotify)vss_check_data_free);
+	vss_authority_get_uid_async(self,
+				    data->sender,
+				    vss_authority_check_uid_cb,
+				    g_steal_pointer(&task));
+}
+
+gboolean
+vss_authority_check_finish(VssAuthority *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+void
+vss_authority_forget(VssAuthority *self, const gchar *sender)
+{
+	g_hash_table_remove(self->uids, sender);
+}
+
+static void
+vss_authority_finalize(GObject *object)
+{
+	VssAuthority *self = VSS_AUTHORITY(object);
+	g_clear_object(&self->connection);
+	g_clear_object(&self->polkit);
+	g_hash_table_unref(self->uids);
+	G_OBJECT_CLASS(vss_authority_parent_class)->finalize(object);
+}
+
+static void
+vss_authority_class_init(VssAuthorityClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = vss_authority_finalize;
+}
+
+static void
+vss_authority_init(VssAuthority *self)
+{
+	self->uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}

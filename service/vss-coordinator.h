@@ -1,0 +1,87 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vss-backup-session.h"
+#include "vss-provider.h"
+#include "vss-snapshot-store.h"
+#include "vss-writer-registry.h"
+
+G_BEGIN_DECLS
+
+#define VSS_TYPE_COORDINATOR (vss_coordinator_get_type())
+G_DECLARE_FINAL_TYPE(VssCoordinator, vss_coordinator, VSS, COORDINATOR, GObject)
+
+#define VSS_SNAPSHOT_SET_MAX_VOLUMES 64
+
+/*
+ * VssCoordinator: what all backups share — the writers, the provider, the
+ * snapshot-set records, the one-set-at-a-time lock (rule 10) — and the
+ * snapshot sets that outlive their backup. Testable without a bus.
+ *
+ * Signals: "snapshot-added" (VssSnapshotSet *, VssSnapshotInfo *) when a set
+ * is complete, once per snapshot; "snapshot-removed" (same) when a snapshot
+ * is deleted; "backup-released" (VssBackupSession *).
+ */
+VssCoordinator *
+vss_coordinator_new(VssWriterRegistry *registry,
+		    VssProvider *provider,
+		    VssSnapshotStore *store);
+VssWriterRegistry *
+vss_coordinator_get_registry(VssCoordinator *self);
+VssProvider *
+vss_coordinator_get_provider(VssCoordinator *self);
+VssSnapshotStore *
+vss_coordinator_get_store(VssCoordinator *self);
+
+/* start-up reconciliation (DESIGN.md §5): deletes the snapshots of incomplete
+ * and backup-context sets, keeps the persistent ones */
+gboolean
+vss_coordinator_load(VssCoordinator *self, GError **error);
+
+VssBackupSession *
+vss_coordinator_create_backup(VssCoordinator *self, const gchar *object_path);
+/* of VssBackupSession, not yet released */
+GPtrArray *
+vss_coordinator_get_backups(VssCoordinator *self);
+/* of VssSnapshotSet: complete sets whose snapshots exist */
+GPtrArray *
+vss_coordinator_get_snapshot_sets(VssCoordinator *self);
+VssSnapshotSet *
+vss_coordinator_lookup_snapshot_set(VssCoordinator *self, const gchar *set_id);
+
+/* ObjectNotFound, SnapshotSetInProgress (its DoSnapshotSet still runs),
+ * ProviderFailure; @snapshot_id NULL deletes the whole set */
+void
+vss_coordinator_delete_snapshots_async(VssCoordinator *self,
+				       const gchar *set_id,
+				       const gchar *snapshot_id,
+				       GAsyncReadyCallback callback,
+				       gpointer user_data);
+gboolean
+vss_coordinator_delete_snapshots_finish(VssCoordinator *self, GAsyncResult *res, GError **error);
+
+/* releases every backup (as Release would), then completes */
+void
+vss_coordinator_shutdown_async(VssCoordinator *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean
+vss_coordinator_shutdown_finish(VssCoordinator *self, GAsyncResult *res, GError **error);
+
+/* for VssBackupSession */
+gboolean
+vss_coordinator_acquire_set_lock(VssCoordinator *self, VssBackupSession *owner, GError **error);
+void
+vss_coordinator_release_set_lock(VssCoordinator *self, VssBackupSession *owner);
+void
+vss_coordinator_add_snapshot_set(VssCoordinator *self, VssSnapshotSet *set);
+void
+vss_coordinator_remove_snapshot_set(VssCoordinator *self, VssSnapshotSet *set);
+void
+vss_coordinator_backup_released(VssCoordinator *self, VssBackupSession *backup);
+
+G_END_DECLS

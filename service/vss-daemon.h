@@ -1,0 +1,38 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vss-coordinator.h"
+
+G_BEGIN_DECLS
+
+#define VSS_TYPE_DAEMON (vss_daemon_get_type())
+G_DECLARE_FINAL_TYPE(VssDaemon, vss_daemon, VSS, DAEMON, GObject)
+
+#define VSS_DBUS_NAME	     "org.freedesktop.Vss1"
+#define VSS_DBUS_PATH	     "/org/freedesktop/Vss1"
+#define VSS_BACKUP_PATH_BASE "/org/freedesktop/Vss1/BackupComponents/"
+#define VSS_WRITER_PATH_BASE "/org/freedesktop/Vss1/Writer/"
+#define VSS_SNAPSHOT_PATH_BASE "/org/freedesktop/Vss1/Snapshot/"
+
+/*
+ * VssDaemon: the bus front end. It exports the Manager, the object manager
+ * and one object per backup, writer and snapshot, checks who calls, and
+ * translates between D-Bus and the coordinator; it holds no backup logic.
+ */
+VssDaemon *
+vss_daemon_new(GDBusConnection *connection, VssCoordinator *coordinator);
+gboolean
+vss_daemon_start(VssDaemon *self, GError **error);
+/* releases every backup as Release would, then completes */
+void
+vss_daemon_shutdown_async(VssDaemon *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean
+vss_daemon_shutdown_finish(VssDaemon *self, GAsyncResult *res, GError **error);
+
+G_END_DECLS

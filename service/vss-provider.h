@@ -1,0 +1,91 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vss-snapshot-set.h"
+
+G_BEGIN_DECLS
+
+#define VSS_TYPE_PROVIDER (vss_provider_get_type())
+G_DECLARE_INTERFACE(VssProvider, vss_provider, VSS, PROVIDER, GObject)
+
+/*
+ * A snapshot provider. open_volume() and snapshot_exists() run on the main
+ * loop and must be quick; prepare(), create_snapshots() and delete_snapshot()
+ * run in a worker thread (the _async wrappers below), because they wait for
+ * the filesystem. Errors are in the VSS_ERROR domain.
+ */
+struct _VssProviderInterface {
+	GTypeInterface parent_iface;
+
+	/* the provider's name, as the Snapshot objects' Provider property shows it
+	 * (for example "btrfs") */
+	const gchar *(*get_name)(VssProvider *self);
+	/* checks @path (DESIGN.md §5) and opens it; InvalidArgument,
+	 * ObjectNotFound or VolumeNotSupported with a message naming the path */
+	VssVolume *(*open_volume)(VssProvider *self, const gchar *path, GError **error);
+	/* where the snapshot @snapshot_id of @volume will be */
+	gchar *(*build_snapshot_path)(VssProvider *self,
+				      VssVolume *volume,
+				      const gchar *snapshot_id);
+	/* gets the volumes ready (for example: flushes each filesystem once), so
+	 * that little is left to do while writers are frozen */
+	gboolean (*prepare)(VssProvider *self, GPtrArray *volumes, GError **error);
+	/* creates the snapshots in order, setting ->created and ->creation_time
+	 * on each; stops at the first failure and returns FALSE */
+	gboolean (*create_snapshots)(VssProvider *self, GPtrArray *snapshots, GError **error);
+	/* deletes one snapshot; a snapshot that is already gone is no error */
+	gboolean (*delete_snapshot)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
+	/* whether the snapshot is still on disk */
+	gboolean (*snapshot_exists)(VssProvider *self, VssSnapshotInfo *snapshot);
+};
+
+const gchar *
+vss_provider_get_name(VssProvider *self);
+VssVolume *
+vss_provider_open_volume(VssProvider *self, const gchar *path, GError **error);
+gchar *
+vss_provider_build_snapshot_path(VssProvider *self, VssVolume *volume, const gchar *snapshot_id);
+gboolean
+vss_provider_snapshot_exists(VssProvider *self, VssSnapshotInfo *snapshot);
+/* blocking: for start-up reconciliation only */
+gboolean
+vss_provider_delete_snapshot(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
+
+void
+vss_provider_prepare_async(VssProvider *self,
+			   GPtrArray *volumes,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data);
+gboolean
+vss_provider_prepare_finish(VssProvider *self, GAsyncResult *res, GError **error);
+
+void
+vss_provider_create_snapshots_async(VssProvider *self,
+				    GPtrArray *snapshots,
+				    GCancellable *cancellable,
+				    GAsyncReadyCallback callback,
+				    gpointer user_data);
+gboolean
+vss_provider_create_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error);
+
+/* deletes every snapshot of @snapshots that ->created says exists (all of them
+ * when @only_created is FALSE); on failure goes on with the others and
+ * reports the first error */
+void
+vss_provider_delete_snapshots_async(VssProvider *self,
+				    GPtrArray *snapshots,
+				    gboolean only_created,
+				    GCancellable *cancellable,
+				    GAsyncReadyCallback callback,
+				    gpointer user_data);
+gboolean
+vss_provider_delete_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,686 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "vss-error.h"
+#include "vss-snapshot-set.h"
+#include "vss-writer-registry.h"
+
+/* an event sent and not yet answered */
+typedef struct {
+	guint64 serial;
+	VssWriterEvent event;
+	VssWriterReplyFunc func;
+	gpointer user_data;
+} VssPendingEvent;
+
+struct _VssRegisteredWriter {
+	GObject parent_instance;
+	guint id;
+	gchar *name;
+	gchar *class_id;
+	gchar *owner;
+	guint freeze_timeout_ms;
+	guint event_timeout_ms;
+	GVariant *metadata; /* a{sv}, without class-id */
+	VssWriterState state;
+	VssWriterFailure failure;
+	gchar *failure_message;
+	gboolean registered;
+	/* serials are per writer: 1, 2, 3… so that "never sent" is simply
+	 * "above the last one sent", with no history to keep */
+	guint64 last_serial;
+	GArray *pending; /* of VssPendingEvent, a handful at most */
+};
+
+G_DEFINE_TYPE(VssRegisteredWriter, vss_registered_writer, G_TYPE_OBJECT)
+
+enum { SIGNAL_STATUS_CHANGED, SIGNAL_WRITER_LAST };
+static guint writer_signals[SIGNAL_WRITER_LAST] = {0};
+
+struct _VssWriterRegistry {
+	GObject parent_instance;
+	guint next_id;
+	GHashTable *writers; /* id → VssRegisteredWriter */
+	GQueue order;	     /* of VssRegisteredWriter (unowned), oldest first */
+};
+
+G_DEFINE_TYPE(VssWriterRegistry, vss_writer_registry, G_TYPE_OBJECT)
+
+enum { SIGNAL_WRITER_ADDED, SIGNAL_WRITER_REMOVED, SIGNAL_SEND_EVENT, SIGNAL_REGISTRY_LAST };
+static guint registry_signals[SIGNAL_REGISTRY_LAST] = {0};
+
+static void
+vss_registered_writer_finalize(GObject *object)
+{
+	VssRegisteredWriter *self = VSS_REGISTERED_WRITER(object);
+	g_free(self->name);
+	g_free(self->class_id);
+	g_free(self->owner);
+	g_clear_pointer(&self->metadata, g_variant_unref);
+	g_free(self->failure_message);
+	g_array_unref(self->pending);
+	G_OBJECT_CLASS(vss_registered_writer_parent_class)->finalize(object);
+}
+
+static void
+vss_registered_writer_class_init(VssRegisteredWriterClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->finalize = vss_registered_writer_finalize;
+	writer_signals[SIGNAL_STATUS_CHANGED] = g_signal_new("status-changed",
+							     G_TYPE_FROM_CLASS(klass),
+							     G_SIGNAL_RUN_LAST,
+							     0,
+							     NULL,
+							     NULL,
+							     NULL,
+							     G_TYPE_NONE,
+							     0);
+}
+
+static void
+vss_registered_writer_init(VssRegisteredWriter *self)
+{
+	self->pending = g_array_new(FALSE, FALSE, sizeof(VssPendingEvent));
+	self->failure_message = g_strdup("");
+}
+
+guint
+vss_registered_writer_get_id(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), 0);
+	return self->id;
+}
+
+const gchar *
+vss_registered_writer_get_name(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), NULL);
+	return self->name;
+}
+
+const gchar *
+vss_registered_writer_get_class_id(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), NULL);
+	return self->class_id;
+}
+
+const gchar *
+vss_registered_writer_get_owner(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), NULL);
+	return self->owner;
+}
+
+guint
+vss_registered_writer_get_freeze_timeout_ms(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), 0);
+	return self->freeze_timeout_ms;
+}
+
+guint
+vss_registered_writer_get_event_timeout_ms(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), 0);
+	return self->event_timeout_ms;
+}
+
+gboolean
+vss_registered_writer_is_registered(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), FALSE);
+	return self->registered;
+}
+
+/* returns (transfer full): the metadata of GatherWriterMetadata, with class-id */
+GVariant *
+vss_registered_writer_get_metadata(VssRegisteredWriter *self)
+{
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	GVariantIter iter;
+	const gchar *key = NULL;
+	GVariant *value = NULL;
+
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), NULL);
+
+	g_variant_builder_add(&builder, "{sv}", "class-id", g_variant_new_string(self->class_id));
+	g_variant_iter_init(&iter, self->metadata);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_variant_builder_add(&builder, "{sv}", key, value);
+		g_variant_unref(value);
+	}
+	return g_variant_ref_sink(g_variant_builder_end(&builder));
+}
+
+static gboolean
+validate_paths(GVariant *value, GError **error)
+{
+	GVariantIter iter;
+	const gchar *path = NULL;
+
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "option 'paths' must be an array of strings (as), not '%s'",
+			    g_variant_get_type_string(value));
+		return FALSE;
+	}
+	if (g_variant_n_children(value) > 256) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "option 'paths' holds %" G_GSIZE_FORMAT " paths, at most 256 are allowed",
+			    g_variant_n_children(value));
+		return FALSE;
+	}
+	g_variant_iter_init(&iter, value);
+	while (g_variant_iter_next(&iter, "&s", &path)) {
+		if (!g_path_is_absolute(path) || strlen(path) > 4096) {
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "option 'paths': '%.64s' is not an absolute path",
+				    path);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* the metadata a writer may set: any keys, 'paths' checked, 'class-id' fixed */
+static gboolean
+validate_metadata(GVariant *metadata, GError **error)
+{
+	GVariantIter iter;
+	const gchar *key = NULL;
+	GVariant *value = NULL;
+
+	if (g_variant_get_size(metadata) > VSS_WRITER_METADATA_MAX) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "metadata is %" G_GSIZE_FORMAT " bytes, at most %u are allowed",
+			    g_variant_get_size(metadata),
+			    (guint)VSS_WRITER_METADATA_MAX);
+		return FALSE;
+	}
+	g_variant_iter_init(&iter, metadata);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) value_owned = value;
+		if (g_strcmp0(key, "class-id") == 0) {
+			g_set_error_literal(error,
+					    VSS_ERROR,
+					    VSS_ERROR_INVALID_ARGUMENT,
+					    "metadata key 'class-id' is fixed at registration");
+			return FALSE;
+		}
+		if (g_strcmp0(key, "paths") == 0 && !validate_paths(value, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+vss_registered_writer_set_metadata(VssRegisteredWriter *self, GVariant *metadata, GError **error)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), FALSE);
+	g_return_val_if_fail(g_variant_is_of_type(metadata, G_VARIANT_TYPE_VARDICT), FALSE);
+
+	if (!validate_metadata(metadata, error))
+		return FALSE;
+	g_clear_pointer(&self->metadata, g_variant_unref);
+	self->metadata = g_variant_ref_sink(metadata);
+	return TRUE;
+}
+
+VssWriterState
+vss_registered_writer_get_state(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), VSS_WRITER_STATE_STABLE);
+	return self->state;
+}
+
+VssWriterFailure
+vss_registered_writer_get_failure(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), VSS_WRITER_FAILURE_NONE);
+	return self->failure;
+}
+
+const gchar *
+vss_registered_writer_get_failure_message(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), NULL);
+	return self->failure_message;
+}
+
+void
+vss_registered_writer_set_status(VssRegisteredWriter *self,
+				 VssWriterState state,
+				 VssWriterFailure failure,
+				 const gchar *message)
+{
+	g_return_if_fail(VSS_IS_REGISTERED_WRITER(self));
+
+	if (message == NULL)
+		message = "";
+	if (self->state == state && self->failure == failure &&
+	    g_strcmp0(self->failure_message, message) == 0)
+		return;
+	self->state = state;
+	self->failure = failure;
+	g_free(self->failure_message);
+	self->failure_message = g_strdup(message);
+	g_signal_emit(self, writer_signals[SIGNAL_STATUS_CHANGED], 0);
+}
+
+guint
+vss_registered_writer_get_n_pending(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), 0);
+	return self->pending->len;
+}
+
+static void
+vss_writer_registry_dispose(GObject *object)
+{
+	VssWriterRegistry *self = VSS_WRITER_REGISTRY(object);
+	g_queue_clear(&self->order);
+	g_hash_table_remove_all(self->writers);
+	G_OBJECT_CLASS(vss_writer_registry_parent_class)->dispose(object);
+}
+
+static void
+vss_writer_registry_finalize(GObject *object)
+{
+	VssWriterRegistry *self = VSS_WRITER_REGISTRY(object);
+	g_hash_table_unref(self->writers);
+	G_OBJECT_CLASS(vss_writer_registry_parent_class)->finalize(object);
+}
+
+static void
+vss_writer_registry_class_init(VssWriterRegistryClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = vss_writer_registry_dispose;
+	object_class->finalize = vss_writer_registry_finalize;
+
+	registry_signals[SIGNAL_WRITER_ADDED] = g_signal_new("writer-added",
+							     G_TYPE_FROM_CLASS(klass),
+							     G_SIGNAL_RUN_LAST,
+							     0,
+							     NULL,
+							     NULL,
+							     NULL,
+							     G_TYPE_NONE,
+							     1,
+							     VSS_TYPE_REGISTERED_WRITER);
+	registry_signals[SIGNAL_WRITER_REMOVED] = g_signal_new("writer-removed",
+							       G_TYPE_FROM_CLASS(klass),
+							       G_SIGNAL_RUN_LAST,
+							       0,
+							       NULL,
+							       NULL,
+							       NULL,
+							       G_TYPE_NONE,
+							       1,
+							       VSS_TYPE_REGISTERED_WRITER);
+	/* (writer, serial, event, backup object path, details a{sv}) */
+	registry_signals[SIGNAL_SEND_EVENT] = g_signal_new("send-event",
+							   G_TYPE_FROM_CLASS(klass),
+							   G_SIGNAL_RUN_LAST,
+							   0,
+							   NULL,
+							   NULL,
+							   NULL,
+							   G_TYPE_NONE,
+							   5,
+							   VSS_TYPE_REGISTERED_WRITER,
+							   G_TYPE_UINT64,
+							   G_TYPE_UINT,
+							   G_TYPE_STRING,
+							   G_TYPE_VARIANT);
+}
+
+static void
+vss_writer_registry_init(VssWriterRegistry *self)
+{
+	self->next_id = 1;
+	self->writers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_object_unref);
+	g_queue_init(&self->order);
+}
+
+VssWriterRegistry *
+vss_writer_registry_new(void)
+{
+	return g_object_new(VSS_TYPE_WRITER_REGISTRY, NULL);
+}
+
+static gboolean
+validate_name(const gchar *name, GError **error)
+{
+	glong len = g_utf8_strlen(name, -1);
+
+	if (len == 0) {
+		g_set_error_literal(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "writer name is empty");
+		return FALSE;
+	}
+	if (len > VSS_WRITER_NAME_MAX) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "writer name is %ld characters long, at most %u are allowed",
+			    len,
+			    (guint)VSS_WRITER_NAME_MAX);
+		return FALSE;
+	}
+	for (const gchar *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+		if (g_unichar_iscntrl(g_utf8_get_char(p))) {
+			g_set_error_literal(error,
+					    VSS_ERROR,
+					    VSS_ERROR_INVALID_ARGUMENT,
+					    "writer name contains a control character");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+parse_timeout_option(GVariant *value, const gchar *key, guint *out, GError **error)
+{
+	guint32 ms = 0;
+
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32)) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "option '%s' must be an unsigned 32-bit integer (u), not '%s'",
+			    key,
+			    g_variant_get_type_string(value));
+		return FALSE;
+	}
+	ms = g_variant_get_uint32(value);
+	if (ms < VSS_WRITER_TIMEOUT_MIN_MS || ms > VSS_WRITER_TIMEOUT_MAX_MS) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "option '%s' is %u ms, it must be between %u and %u",
+			    key,
+			    ms,
+			    (guint)VSS_WRITER_TIMEOUT_MIN_MS,
+			    (guint)VSS_WRITER_TIMEOUT_MAX_MS);
+		return FALSE;
+	}
+	*out = ms;
+	return TRUE;
+}
+
+VssRegisteredWriter *
+vss_writer_registry_add(VssWriterRegistry *self,
+			const gchar *name,
+			const gchar *owner,
+			GVariant *options,
+			GError **error)
+{
+	g_autoptr(VssRegisteredWriter) writer = NULL;
+	g_auto(GVariantBuilder) metadata = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autofree gchar *class_id = NULL;
+	guint freeze_timeout_ms = VSS_WRITER_FREEZE_TIMEOUT_DEFAULT_MS;
+	guint event_timeout_ms = VSS_WRITER_EVENT_TIMEOUT_DEFAULT_MS;
+	GVariantIter iter;
+	const gchar *key = NULL;
+	GVariant *value = NULL;
+
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), NULL);
+	g_return_val_if_fail(name != NULL && owner != NULL, NULL);
+	g_return_val_if_fail(g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT), NULL);
+
+	if (!validate_name(name, error))
+		return NULL;
+
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) value_owned = value;
+		if (g_strcmp0(key, "freeze-timeout-ms") == 0) {
+			if (!parse_timeout_option(value, key, &freeze_timeout_ms, error))
+				return NULL;
+		} else if (g_strcmp0(key, "event-timeout-ms") == 0) {
+			if (!parse_timeout_option(value, key, &event_timeout_ms, error))
+				return NULL;
+		} else if (g_strcmp0(key, "class-id") == 0) {
+			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+			    !g_uuid_string_is_valid(g_variant_get_string(value, NULL))) {
+				g_set_error_literal(error,
+						    VSS_ERROR,
+						    VSS_ERROR_INVALID_ARGUMENT,
+						    "option 'class-id' must be a UUID string");
+				return NULL;
+			}
+			g_free(class_id);
+			class_id = g_ascii_strdown(g_variant_get_string(value, NULL), -1);
+		} else if (g_strcmp0(key, "paths") == 0) {
+			if (!validate_paths(value, error))
+				return NULL;
+			g_variant_builder_add(&metadata, "{sv}", "paths", value);
+		} else {
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "unknown option '%.64s'; known: freeze-timeout-ms, "
+				    "event-timeout-ms, class-id, paths",
+				    key);
+			return NULL;
+		}
+	}
+
+	writer = g_object_new(VSS_TYPE_REGISTERED_WRITER, NULL);
+	writer->id = self->next_id++;
+	writer->name = g_strdup(name);
+	writer->owner = g_strdup(owner);
+	/* a writer that names no class gets a class of its own */
+	writer->class_id = class_id != NULL ? g_steal_pointer(&class_id) : g_uuid_string_random();
+	writer->freeze_timeout_ms = freeze_timeout_ms;
+	writer->event_timeout_ms = event_timeout_ms;
+	writer->metadata = g_variant_ref_sink(g_variant_builder_end(&metadata));
+	writer->registered = TRUE;
+
+	g_hash_table_insert(self->writers, GUINT_TO_POINTER(writer->id), g_object_ref(writer));
+	g_queue_push_tail(&self->order, writer);
+	g_debug("writer %u '%s' registered by %s (freeze timeout %u ms, event timeout %u ms)",
+		writer->id,
+		writer->name,
+		owner,
+		freeze_timeout_ms,
+		event_timeout_ms);
+	g_signal_emit(self, registry_signals[SIGNAL_WRITER_ADDED], 0, writer);
+	return g_steal_pointer(&writer);
+}
+
+void
+vss_writer_registry_remove(VssWriterRegistry *self,
+			   VssRegisteredWriter *writer,
+			   const gchar *reason)
+{
+	g_autoptr(VssRegisteredWriter) writer_ref = NULL;
+
+	g_return_if_fail(VSS_IS_WRITER_REGISTRY(self));
+	g_return_if_fail(VSS_IS_REGISTERED_WRITER(writer));
+
+	if (!writer->registered)
+		return;
+	writer_ref = g_object_ref(writer);
+	writer->registered = FALSE;
+	g_queue_remove(&self->order, writer);
+	g_hash_table_remove(self->writers, GUINT_TO_POINTER(writer->id));
+	g_message("writer %u '%s' is gone: %s", writer->id, writer->name, reason);
+
+	/* a writer that leaves with an event pending has failed it; each
+	 * callback may forget other events, so take them one at a time */
+	while (writer->pending->len > 0) {
+		VssPendingEvent pending = g_array_index(writer->pending, VssPendingEvent, 0);
+		g_autofree gchar *message =
+		    g_strdup_printf("writer '%s' left before answering %s: %s",
+				    writer->name,
+				    vss_writer_event_to_signal_name(pending.event),
+				    reason);
+		g_array_remove_index(writer->pending, 0);
+		pending.func(writer,
+			     pending.serial,
+			     VSS_WRITER_FAILURE_NON_RETRYABLE,
+			     message,
+			     pending.user_data);
+	}
+	g_signal_emit(self, registry_signals[SIGNAL_WRITER_REMOVED], 0, writer);
+}
+
+VssRegisteredWriter *
+vss_writer_registry_lookup(VssWriterRegistry *self, guint id)
+{
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), NULL);
+	return g_hash_table_lookup(self->writers, GUINT_TO_POINTER(id));
+}
+
+GPtrArray *
+vss_writer_registry_list(VssWriterRegistry *self)
+{
+	GPtrArray *writers = g_ptr_array_new_with_free_func(g_object_unref);
+
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), NULL);
+	for (GList *l = self->order.head; l != NULL; l = l->next)
+		g_ptr_array_add(writers, g_object_ref(l->data));
+	return writers;
+}
+
+GPtrArray *
+vss_writer_registry_list_by_owner(VssWriterRegistry *self, const gchar *owner)
+{
+	GPtrArray *writers = g_ptr_array_new_with_free_func(g_object_unref);
+
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), NULL);
+	for (GList *l = self->order.head; l != NULL; l = l->next) {
+		VssRegisteredWriter *writer = l->data;
+		if (g_strcmp0(writer->owner, owner) == 0)
+			g_ptr_array_add(writers, g_object_ref(writer));
+	}
+	return writers;
+}
+
+guint
+vss_writer_registry_get_n_writers(VssWriterRegistry *self)
+{
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), 0);
+	return self->order.length;
+}
+
+guint64
+vss_writer_registry_send_event(VssWriterRegistry *self,
+			       VssRegisteredWriter *writer,
+			       VssWriterEvent event,
+			       const gchar *backup_path,
+			       GVariant *details,
+			       VssWriterReplyFunc func,
+			       gpointer user_data)
+{
+	g_autoptr(GVariant) details_ref = g_variant_ref_sink(details);
+	VssPendingEvent pending = {
+	    .serial = ++writer->last_serial,
+	    .event = event,
+	    .func = func,
+	    .user_data = user_data,
+	};
+
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), 0);
+	g_return_val_if_fail(writer->registered, 0);
+	g_return_val_if_fail(func != NULL, 0);
+
+	g_array_append_val(writer->pending, pending);
+	g_debug("writer %u '%s': %s #%" G_GUINT64_FORMAT " for %s",
+		writer->id,
+		writer->name,
+		vss_writer_event_to_signal_name(event),
+		pending.serial,
+		backup_path);
+	g_signal_emit(self,
+		      registry_signals[SIGNAL_SEND_EVENT],
+		      0,
+		      writer,
+		      pending.serial,
+		      (guint)event,
+		      backup_path,
+		      details_ref);
+	return pending.serial;
+}
+
+static gboolean
+take_pending(VssRegisteredWriter *writer, guint64 serial, VssPendingEvent *out)
+{
+	for (guint i = 0; i < writer->pending->len; i++) {
+		VssPendingEvent *pending = &g_array_index(writer->pending, VssPendingEvent, i);
+		if (pending->serial != serial)
+			continue;
+		if (out != NULL)
+			*out = *pending;
+		g_array_remove_index(writer->pending, i);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+void
+vss_writer_registry_forget_event(VssWriterRegistry *self,
+				 VssRegisteredWriter *writer,
+				 guint64 serial)
+{
+	g_return_if_fail(VSS_IS_WRITER_REGISTRY(self));
+	g_return_if_fail(VSS_IS_REGISTERED_WRITER(writer));
+	take_pending(writer, serial, NULL);
+}
+
+gboolean
+vss_writer_registry_reply(VssWriterRegistry *self,
+			  VssRegisteredWriter *writer,
+			  guint64 serial,
+			  VssWriterFailure failure,
+			  const gchar *message,
+			  GError **error)
+{
+	g_autoptr(VssRegisteredWriter) writer_ref = NULL;
+	VssPendingEvent pending = {0};
+
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), FALSE);
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(writer), FALSE);
+
+	if (serial == 0 || serial > writer->last_serial) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "serial %" G_GUINT64_FORMAT " was never sent to writer '%s'",
+			    serial,
+			    writer->name);
+		return FALSE;
+	}
+	if (!take_pending(writer, serial, &pending)) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_BAD_STATE,
+			    "event %" G_GUINT64_FORMAT " of writer '%s' was already answered "
+			    "or is no longer awaited",
+			    serial,
+			    writer->name);
+		return FALSE;
+	}
+	writer_ref = g_object_ref(writer);
+	pending.func(writer, serial, failure, message != NULL ? message : "", pending.user_data);
+	return TRUE;
+}
