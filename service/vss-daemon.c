@@ -583,8 +583,8 @@ vss_daemon_backup_dispatch(VssBackupObject *bo,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* one trampoline per method: the generated signals differ in arguments,
- * the dispatcher reads them from the invocation */
+/* one trampoline per method without arguments; the dispatcher reads any
+ * arguments from the invocation */
 #define VSS_BACKUP_HANDLER(handler_name, method)                                                 \
 	static gboolean handler_name(VssDBusBackupComponents *iface,                             \
 				     GDBusMethodInvocation *invocation,                          \
@@ -595,11 +595,9 @@ vss_daemon_backup_dispatch(VssBackupObject *bo,
 
 VSS_BACKUP_HANDLER(handle_initialize_for_backup, BACKUP_INITIALIZE_FOR_BACKUP)
 VSS_BACKUP_HANDLER(handle_initialize_for_restore, BACKUP_INITIALIZE_FOR_RESTORE)
-VSS_BACKUP_HANDLER(handle_set_context, BACKUP_SET_CONTEXT)
 VSS_BACKUP_HANDLER(handle_gather_writer_metadata, BACKUP_GATHER_WRITER_METADATA)
 VSS_BACKUP_HANDLER(handle_gather_writer_status, BACKUP_GATHER_WRITER_STATUS)
 VSS_BACKUP_HANDLER(handle_start_snapshot_set, BACKUP_START_SNAPSHOT_SET)
-VSS_BACKUP_HANDLER(handle_add_to_snapshot_set, BACKUP_ADD_TO_SNAPSHOT_SET)
 VSS_BACKUP_HANDLER(handle_prepare_for_backup, BACKUP_PREPARE_FOR_BACKUP)
 VSS_BACKUP_HANDLER(handle_do_snapshot_set, BACKUP_DO_SNAPSHOT_SET)
 VSS_BACKUP_HANDLER(handle_backup_complete, BACKUP_BACKUP_COMPLETE)
@@ -607,6 +605,25 @@ VSS_BACKUP_HANDLER(handle_abort_backup, BACKUP_ABORT_BACKUP)
 VSS_BACKUP_HANDLER(handle_pre_restore, BACKUP_PRE_RESTORE)
 VSS_BACKUP_HANDLER(handle_post_restore, BACKUP_POST_RESTORE)
 VSS_BACKUP_HANDLER(handle_release, BACKUP_RELEASE)
+
+/* the two methods with an argument: it comes before user_data */
+static gboolean
+handle_set_context(VssDBusBackupComponents *iface,
+		   GDBusMethodInvocation *invocation,
+		   const gchar *context,
+		   gpointer user_data)
+{
+	return vss_daemon_backup_dispatch(user_data, invocation, BACKUP_SET_CONTEXT);
+}
+
+static gboolean
+handle_add_to_snapshot_set(VssDBusBackupComponents *iface,
+			   GDBusMethodInvocation *invocation,
+			   const gchar *path,
+			   gpointer user_data)
+{
+	return vss_daemon_backup_dispatch(user_data, invocation, BACKUP_ADD_TO_SNAPSHOT_SET);
+}
 
 static void
 vss_backup_object_sync_state(VssBackupObject *bo)

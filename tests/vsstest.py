@@ -59,6 +59,25 @@ class VssError(Exception):
         self.message = message
 
 
+def vardict(options):
+    """An a{sv} from plain values: int is u, str is s, a list of str is as."""
+    result = {}
+    for key, value in (options or {}).items():
+        if isinstance(value, GLib.Variant):
+            result[key] = value
+        elif isinstance(value, bool):
+            result[key] = GLib.Variant('b', value)
+        elif isinstance(value, int):
+            result[key] = GLib.Variant('u', value)
+        elif isinstance(value, str):
+            result[key] = GLib.Variant('s', value)
+        elif isinstance(value, (list, tuple)):
+            result[key] = GLib.Variant('as', list(value))
+        else:
+            raise TypeError(f'no D-Bus type for {key}={value!r}')
+    return result
+
+
 def iterate_until(predicate, timeout=CALL_TIMEOUT_S, what='condition'):
     """Runs the main loop until predicate() is true; fails after timeout seconds."""
     context = GLib.MainContext.default()
@@ -156,7 +175,7 @@ class Client:
 
     def create_backup(self, options=None):
         path = self.call(VSS_PATH, MANAGER_IFACE, 'CreateBackupComponents',
-                         GLib.Variant('(a{sv})', (options or {},)))
+                         GLib.Variant('(a{sv})', (vardict(options),)))
         return Backup(self, path)
 
     def delete_snapshot_set(self, set_id):
@@ -275,7 +294,7 @@ class Writer(Client):
         self.connection.signal_subscribe(None, WRITER_IFACE, None, None, None,
                                          Gio.DBusSignalFlags.NONE, self._on_signal)
         self.path = self.call(VSS_PATH, MANAGER_IFACE, 'RegisterWriter',
-                              GLib.Variant('(sa{sv})', (name, options or {})))
+                              GLib.Variant('(sa{sv})', (name, vardict(options))))
 
     def _on_signal(self, connection, sender, path, interface, signal_name, params):
         if path != self.path:
