@@ -1,0 +1,20 @@
+#!/bin/bash
+# Installs the Debian 12 packages vss needs to build, test and demo.
+set -euo pipefail
+packages=(
+	meson ninja-build gcc pkg-config
+	libglib2.0-dev libglib2.0-dev-bin gobject-introspection libgirepository1.0-dev
+	libpolkit-gobject-1-dev libbtrfsutil-dev btrfs-progs
+	dbus python3-gi python3-dbus python3-dbusmock python3-btrfsutil python3-pytest
+	gjs libxml2-utils valgrind polkitd gi-docgen util-linux clang llvm
+	libclang-rt-14-dev snapper
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
