@@ -149,6 +149,21 @@ typedef enum {
 	VSS_SNAPSHOT_CONTEXT_PERSISTENT,
 } VssSnapshotContext;
 
+/**
+ * VssBackupComponentsFlags:
+ * @VSS_BACKUP_COMPONENTS_FLAGS_NONE: the object belongs to this connection and
+ *   ends with it
+ * @VSS_BACKUP_COMPONENTS_FLAGS_OWNED_BY_USER: the object belongs to the
+ *   caller's uid, so that other connections of that user may drive it; it ends
+ *   with vss_backup_components_release_sync() or after its idle timeout
+ *
+ * How vss_client_create_backup_components_sync() makes the object.
+ */
+typedef enum {
+	VSS_BACKUP_COMPONENTS_FLAGS_NONE = 0,
+	VSS_BACKUP_COMPONENTS_FLAGS_OWNED_BY_USER = 1 << 0,
+} VssBackupComponentsFlags;
+
 const gchar *
 vss_backup_state_to_string(VssBackupState state);
 gboolean

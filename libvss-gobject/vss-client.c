@@ -1,0 +1,1131 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "vss-client.h"
+#include "vss-enum-types.h"
+#include "vss-error.h"
+#include "vss-private.h"
+
+/**
+ * VssClient:
+ *
+ * A connection to the vss service, `org.freedesktop.Vss1` on the system bus
+ * (or wherever `DBUS_SYSTEM_BUS_ADDRESS` points). It lists writers and
+ * snapshots, deletes snapshot sets and makes #VssBackupComponents objects for
+ * requesters.
+ *
+ * After vss_client_watch(), the client emits signals as writers, backups and
+ * snapshots come, go and change.
+ */
+
+struct _VssClient {
+	GObject parent_instance;
+	GDBusConnection *connection;
+	guint subscriptions[3];
+	GHashTable *writers; /* object path → VssWriterInfo, while watching */
+};
+
+G_DEFINE_TYPE(VssClient, vss_client, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_CONNECTION, PROP_LAST };
+static GParamSpec *obj_props[PROP_LAST] = {NULL};
+
+enum {
+	SIGNAL_WRITER_ADDED,
+	SIGNAL_WRITER_REMOVED,
+	SIGNAL_WRITER_CHANGED,
+	SIGNAL_SNAPSHOT_ADDED,
+	SIGNAL_SNAPSHOT_REMOVED,
+	SIGNAL_BACKUP_ADDED,
+	SIGNAL_BACKUP_REMOVED,
+	SIGNAL_BACKUP_CHANGED,
+	SIGNAL_LAST
+};
+static guint signals[SIGNAL_LAST] = {0};
+
+/* ---- calls, shared by the library ---------------------------------------- */
+
+void
+vss_error_convert(GError **error)
+{
+	GError *old = NULL;
+
+	if (error == NULL || *error == NULL)
+		return;
+	if (g_dbus_error_is_remote_error(*error))
+		g_dbus_error_strip_remote_error(*error);
+	if ((*error)->domain == VSS_ERROR ||
+	    g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	old = *error;
+	*error = g_error_new_literal(VSS_ERROR, VSS_ERROR_FAILED, old->message);
+	g_error_free(old);
+}
+
+void
+vss_call(GDBusConnection *connection,
+	 const gchar *path,
+	 const gchar *interface,
+	 const gchar *method,
+	 GVariant *parameters,
+	 const GVariantType *reply_type,
+	 gint timeout_msec,
+	 GCancellable *cancellable,
+	 GAsyncReadyCallback callback,
+	 gpointer user_data)
+{
+	/* a user asked for a password by polkit can answer it */
+	g_dbus_connection_call(connection,
+			       VSS_DBUS_NAME,
+			       path,
+			       interface,
+			       method,
+			       parameters,
+			       reply_type,
+			       G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+			       timeout_msec,
+			       cancellable,
+			       callback,
+			       user_data);
+}
+
+GVariant *
+vss_call_finish(GDBusConnection *connection, GAsyncResult *res, GError **error)
+{
+	GVariant *reply = g_dbus_connection_call_finish(connection, res, error);
+	if (reply == NULL)
+		vss_error_convert(error);
+	return reply;
+}
+
+GVariant *
+vss_call_sync(GDBusConnection *connection,
+	      const gchar *path,
+	      const gchar *interface,
+	      const gchar *method,
+	      GVariant *parameters,
+	      const GVariantType *reply_type,
+	      gint timeout_msec,
+	      GCancellable *cancellable,
+	      GError **error)
+{
+	GVariant *reply = g_dbus_connection_call_sync(connection,
+						      VSS_DBUS_NAME,
+						      path,
+						      interface,
+						      method,
+						      parameters,
+						      reply_type,
+						      G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+						      timeout_msec,
+						      cancellable,
+						      error);
+	if (reply == NULL)
+		vss_error_convert(error);
+	return reply;
+}
+
+static gint
+vss_writer_info_cmp(gconstpointer a, gconstpointer b)
+{
+	VssWriterInfo *wa = *(VssWriterInfo **)a;
+	VssWriterInfo *wb = *(VssWriterInfo **)b;
+	const gchar *pa = vss_writer_info_get_object_path(wa);
+	const gchar *pb = vss_writer_info_get_object_path(wb);
+	/* Writer/2 before Writer/10: registration order */
+	if (strlen(pa) != strlen(pb))
+		return strlen(pa) < strlen(pb) ? -1 : 1;
+	return g_strcmp0(pa, pb);
+}
+
+GPtrArray *
+vss_managed_objects_to_writers(GVariant *objects)
+{
+	GPtrArray *writers = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(GVariant) dict = g_variant_get_child_value(objects, 0);
+	GVariantIter iter;
+	const gchar *path = NULL;
+	GVariant *interfaces = NULL;
+
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
+		g_autoptr(GVariant) interfaces_owned = interfaces;
+		g_autoptr(GVariant) props = g_variant_lookup_value(interfaces,
+								   VSS_WRITER_IFACE,
+								   G_VARIANT_TYPE_VARDICT);
+		VssWriterInfo *info = NULL;
+		if (props == NULL)
+			continue;
+		info = vss_writer_info_new(path, NULL);
+		vss_writer_info_update(info, props);
+		g_ptr_array_add(writers, info);
+	}
+	g_ptr_array_sort(writers, vss_writer_info_cmp);
+	return writers;
+}
+
+static gint
+vss_snapshot_cmp(gconstpointer a, gconstpointer b)
+{
+	VssSnapshot *sa = *(VssSnapshot **)a;
+	VssSnapshot *sb = *(VssSnapshot **)b;
+	gint64 ta = vss_snapshot_get_creation_time(sa);
+	gint64 tb = vss_snapshot_get_creation_time(sb);
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	return g_strcmp0(vss_snapshot_get_source_path(sa), vss_snapshot_get_source_path(sb));
+}
+
+GPtrArray *
+vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects)
+{
+	GPtrArray *snapshots = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(GVariant) dict = g_variant_get_child_value(objects, 0);
+	GVariantIter iter;
+	const gchar *path = NULL;
+	GVariant *interfaces = NULL;
+
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
+		g_autoptr(GVariant) interfaces_owned = interfaces;
+		g_autoptr(GVariant) props = g_variant_lookup_value(interfaces,
+								   VSS_SNAPSHOT_IFACE,
+								   G_VARIANT_TYPE_VARDICT);
+		if (props == NULL)
+			continue;
+		g_ptr_array_add(snapshots, vss_snapshot_new(connection, path, props));
+	}
+	/* oldest first, then by source */
+	g_ptr_array_sort(snapshots, vss_snapshot_cmp);
+	return snapshots;
+}
+
+/* ---- construction ------------------------------------------------------------ */
+
+/**
+ * vss_client_new_for_connection:
+ * @connection: a #GDBusConnection to the bus vssd is on
+ *
+ * Returns: (transfer full): a new #VssClient using @connection
+ */
+VssClient *
+vss_client_new_for_connection(GDBusConnection *connection)
+{
+	g_return_val_if_fail(G_IS_DBUS_CONNECTION(connection), NULL);
+	return g_object_new(VSS_TYPE_CLIENT, "connection", connection, NULL);
+}
+
+/**
+ * vss_client_new_sync:
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Connects to the system bus (or to `DBUS_SYSTEM_BUS_ADDRESS`). The service
+ * need not be running yet: it is asked for when first called.
+ *
+ * Returns: (transfer full): a new #VssClient, or %NULL with @error set
+ */
+VssClient *
+vss_client_new_sync(GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GDBusConnection) connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, cancellable, error);
+	if (connection == NULL) {
+		vss_error_convert(error);
+		return NULL;
+	}
+	return vss_client_new_for_connection(connection);
+}
+
+static void
+vss_client_new_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) connection = g_bus_get_finish(res, &error);
+
+	if (connection == NULL) {
+		vss_error_convert(&error);
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_pointer(task, vss_client_new_for_connection(connection), g_object_unref);
+}
+
+/**
+ * vss_client_new_async:
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when connected
+ * @user_data: data for @callback
+ *
+ * Connects to the system bus; see vss_client_new_sync().
+ */
+void
+vss_client_new_async(GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+	GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vss_client_new_async);
+	g_bus_get(G_BUS_TYPE_SYSTEM, cancellable, vss_client_new_cb, task);
+}
+
+/**
+ * vss_client_new_finish:
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Returns: (transfer full): a new #VssClient, or %NULL with @error set
+ */
+VssClient *
+vss_client_new_finish(GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, NULL), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/**
+ * vss_client_get_connection:
+ * @self: a #VssClient
+ *
+ * Returns: (transfer none): the bus connection
+ */
+GDBusConnection *
+vss_client_get_connection(VssClient *self)
+{
+	g_return_val_if_fail(VSS_IS_CLIENT(self), NULL);
+	return self->connection;
+}
+
+/* ---- version ------------------------------------------------------------------ */
+
+static GVariant *
+vss_client_version_params(void)
+{
+	return g_variant_new("(ss)", VSS_MANAGER_IFACE, "Version");
+}
+
+static gchar *
+vss_client_version_from_reply(GVariant *reply)
+{
+	g_autoptr(GVariant) boxed = NULL;
+	g_autoptr(GVariant) value = NULL;
+	g_variant_get(reply, "(v)", &boxed);
+	if (!g_variant_is_of_type(boxed, G_VARIANT_TYPE_STRING))
+		return g_strdup("");
+	return g_variant_dup_string(boxed, NULL);
+}
+
+/**
+ * vss_client_get_version_sync:
+ * @self: a #VssClient
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Returns: (transfer full): the version of the running service
+ */
+gchar *
+vss_client_get_version_sync(VssClient *self, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+
+	g_return_val_if_fail(VSS_IS_CLIENT(self), NULL);
+	reply = vss_call_sync(self->connection,
+			      VSS_DBUS_PATH,
+			      VSS_PROPERTIES_IFACE,
+			      "Get",
+			      vss_client_version_params(),
+			      G_VARIANT_TYPE("(v)"),
+			      VSS_CALL_TIMEOUT_SHORT,
+			      cancellable,
+			      error);
+	if (reply == NULL)
+		return NULL;
+	return vss_client_version_from_reply(reply);
+}
+
+static void
+vss_client_get_version_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	if (reply == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_pointer(task, vss_client_version_from_reply(reply), g_free);
+}
+
+/**
+ * vss_client_get_version_async:
+ * @self: a #VssClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when done
+ * @user_data: data for @callback
+ *
+ * Asks the service for its version.
+ */
+void
+vss_client_get_version_async(VssClient *self,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vss_client_get_version_async);
+	vss_call(self->connection,
+		 VSS_DBUS_PATH,
+		 VSS_PROPERTIES_IFACE,
+		 "Get",
+		 vss_client_version_params(),
+		 G_VARIANT_TYPE("(v)"),
+		 VSS_CALL_TIMEOUT_SHORT,
+		 cancellable,
+		 vss_client_get_version_cb,
+		 task);
+}
+
+/**
+ * vss_client_get_version_finish:
+ * @self: a #VssClient
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Returns: (transfer full): the version of the running service
+ */
+gchar *
+vss_client_get_version_finish(VssClient *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/* ---- listing --------------------------------------------------------------------- */
+
+typedef GPtrArray *(*VssObjectsFunc)(VssClient *self, GVariant *objects);
+
+static GPtrArray *
+vss_client_writers_from_objects(VssClient *self, GVariant *objects)
+{
+	return vss_managed_objects_to_writers(objects);
+}
+
+static GPtrArray *
+vss_client_snapshots_from_objects(VssClient *self, GVariant *objects)
+{
+	return vss_managed_objects_to_snapshots(self->connection, objects);
+}
+
+static GPtrArray *
+vss_client_list_sync(VssClient *self, VssObjectsFunc func, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GVariant) reply = vss_call_sync(self->connection,
+						  VSS_DBUS_PATH,
+						  VSS_OBJECT_MANAGER_IFACE,
+						  "GetManagedObjects",
+						  NULL,
+						  G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+						  VSS_CALL_TIMEOUT_SHORT,
+						  cancellable,
+						  error);
+	if (reply == NULL)
+		return NULL;
+	return func(self, reply);
+}
+
+static void
+vss_client_list_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	VssObjectsFunc func = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	if (reply == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_pointer(task,
+			      func(g_task_get_source_object(task), reply),
+			      (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void
+vss_client_list_async(VssClient *self,
+		      VssObjectsFunc func,
+		      gpointer source_tag,
+		      GCancellable *cancellable,
+		      GAsyncReadyCallback callback,
+		      gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, source_tag);
+	g_task_set_task_data(task, func, NULL);
+	vss_call(self->connection,
+		 VSS_DBUS_PATH,
+		 VSS_OBJECT_MANAGER_IFACE,
+		 "GetManagedObjects",
+		 NULL,
+		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+		 VSS_CALL_TIMEOUT_SHORT,
+		 cancellable,
+		 vss_client_list_cb,
+		 task);
+}
+
+/**
+ * vss_client_list_writers_sync:
+ * @self: a #VssClient
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Lists the registered writers, in the order they registered. Open to every
+ * caller.
+ *
+ * Returns: (transfer container) (element-type VssWriterInfo): the writers
+ */
+GPtrArray *
+vss_client_list_writers_sync(VssClient *self, GCancellable *cancellable, GError **error)
+{
+	g_return_val_if_fail(VSS_IS_CLIENT(self), NULL);
+	return vss_client_list_sync(self, vss_client_writers_from_objects, cancellable, error);
+}
+
+/**
+ * vss_client_list_writers_async:
+ * @self: a #VssClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when done
+ * @user_data: data for @callback
+ *
+ * Lists the registered writers; see vss_client_list_writers_sync().
+ */
+void
+vss_client_list_writers_async(VssClient *self,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	g_return_if_fail(VSS_IS_CLIENT(self));
+	vss_client_list_async(self,
+			      vss_client_writers_from_objects,
+			      vss_client_list_writers_async,
+			      cancellable,
+			      callback,
+			      user_data);
+}
+
+/**
+ * vss_client_list_writers_finish:
+ * @self: a #VssClient
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Returns: (transfer container) (element-type VssWriterInfo): the writers
+ */
+GPtrArray *
+vss_client_list_writers_finish(VssClient *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/**
+ * vss_client_list_snapshots_sync:
+ * @self: a #VssClient
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Lists the snapshots of completed sets, oldest first. Open to every caller.
+ *
+ * Returns: (transfer container) (element-type VssSnapshot): the snapshots
+ */
+GPtrArray *
+vss_client_list_snapshots_sync(VssClient *self, GCancellable *cancellable, GError **error)
+{
+	g_return_val_if_fail(VSS_IS_CLIENT(self), NULL);
+	return vss_client_list_sync(self, vss_client_snapshots_from_objects, cancellable, error);
+}
+
+/**
+ * vss_client_list_snapshots_async:
+ * @self: a #VssClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when done
+ * @user_data: data for @callback
+ *
+ * Lists the snapshots; see vss_client_list_snapshots_sync().
+ */
+void
+vss_client_list_snapshots_async(VssClient *self,
+				GCancellable *cancellable,
+				GAsyncReadyCallback callback,
+				gpointer user_data)
+{
+	g_return_if_fail(VSS_IS_CLIENT(self));
+	vss_client_list_async(self,
+			      vss_client_snapshots_from_objects,
+			      vss_client_list_snapshots_async,
+			      cancellable,
+			      callback,
+			      user_data);
+}
+
+/**
+ * vss_client_list_snapshots_finish:
+ * @self: a #VssClient
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Returns: (transfer container) (element-type VssSnapshot): the snapshots
+ */
+GPtrArray *
+vss_client_list_snapshots_finish(VssClient *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/* ---- DeleteSnapshotSet ----------------------------------------------------------- */
+
+/**
+ * vss_client_delete_snapshot_set_sync:
+ * @self: a #VssClient
+ * @set_id: the UUID of a snapshot set
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Deletes every snapshot of a set. Needs the polkit action
+ * `org.freedesktop.vss1.manage-snapshots` (root needs none).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+vss_client_delete_snapshot_set_sync(VssClient *self,
+				    const gchar *set_id,
+				    GCancellable *cancellable,
+				    GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+
+	g_return_val_if_fail(VSS_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(set_id != NULL, FALSE);
+	reply = vss_call_sync(self->connection,
+			      VSS_DBUS_PATH,
+			      VSS_MANAGER_IFACE,
+			      "DeleteSnapshotSet",
+			      g_variant_new("(s)", set_id),
+			      NULL,
+			      VSS_CALL_TIMEOUT_LONG,
+			      cancellable,
+			      error);
+	return reply != NULL;
+}
+
+static void
+vss_client_boolean_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	if (reply == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * vss_client_delete_snapshot_set_async:
+ * @self: a #VssClient
+ * @set_id: the UUID of a snapshot set
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when done
+ * @user_data: data for @callback
+ *
+ * Deletes every snapshot of a set; see vss_client_delete_snapshot_set_sync().
+ */
+void
+vss_client_delete_snapshot_set_async(VssClient *self,
+				     const gchar *set_id,
+				     GCancellable *cancellable,
+				     GAsyncReadyCallback callback,
+				     gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, vss_client_delete_snapshot_set_async);
+	vss_call(self->connection,
+		 VSS_DBUS_PATH,
+		 VSS_MANAGER_IFACE,
+		 "DeleteSnapshotSet",
+		 g_variant_new("(s)", set_id),
+		 NULL,
+		 VSS_CALL_TIMEOUT_LONG,
+		 cancellable,
+		 vss_client_boolean_cb,
+		 task);
+}
+
+/**
+ * vss_client_delete_snapshot_set_finish:
+ * @self: a #VssClient
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Returns: %TRUE if the set was deleted
+ */
+gboolean
+vss_client_delete_snapshot_set_finish(VssClient *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/* ---- CreateBackupComponents ------------------------------------------------------- */
+
+static GVariant *
+vss_client_backup_options(VssBackupComponentsFlags flags)
+{
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	if (flags & VSS_BACKUP_COMPONENTS_FLAGS_OWNED_BY_USER)
+		g_variant_builder_add(&builder, "{sv}", "owner", g_variant_new_string("user"));
+	return g_variant_new("(@a{sv})", g_variant_builder_end(&builder));
+}
+
+/**
+ * vss_client_create_backup_components_sync:
+ * @self: a #VssClient
+ * @flags: how the object is owned
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Makes a new requester object for one backup or restore. Needs the polkit
+ * action `org.freedesktop.vss1.backup` (root needs none).
+ *
+ * Returns: (transfer full): the new object, or %NULL with @error set
+ */
+VssBackupComponents *
+vss_client_create_backup_components_sync(VssClient *self,
+					 VssBackupComponentsFlags flags,
+					 GCancellable *cancellable,
+					 GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	const gchar *path = NULL;
+
+	g_return_val_if_fail(VSS_IS_CLIENT(self), NULL);
+	reply = vss_call_sync(self->connection,
+			      VSS_DBUS_PATH,
+			      VSS_MANAGER_IFACE,
+			      "CreateBackupComponents",
+			      vss_client_backup_options(flags),
+			      G_VARIANT_TYPE("(o)"),
+			      VSS_CALL_TIMEOUT_LONG,
+			      cancellable,
+			      error);
+	if (reply == NULL)
+		return NULL;
+	g_variant_get(reply, "(&o)", &path);
+	return vss_backup_components_new(self->connection, path);
+}
+
+static void
+vss_client_create_backup_components_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	const gchar *path = NULL;
+
+	if (reply == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_variant_get(reply, "(&o)", &path);
+	g_task_return_pointer(task,
+			      vss_backup_components_new(G_DBUS_CONNECTION(source), path),
+			      g_object_unref);
+}
+
+/**
+ * vss_client_create_backup_components_async:
+ * @self: a #VssClient
+ * @flags: how the object is owned
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when done
+ * @user_data: data for @callback
+ *
+ * Makes a new requester object; see vss_client_create_backup_components_sync().
+ */
+void
+vss_client_create_backup_components_async(VssClient *self,
+					  VssBackupComponentsFlags flags,
+					  GCancellable *cancellable,
+					  GAsyncReadyCallback callback,
+					  gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, vss_client_create_backup_components_async);
+	vss_call(self->connection,
+		 VSS_DBUS_PATH,
+		 VSS_MANAGER_IFACE,
+		 "CreateBackupComponents",
+		 vss_client_backup_options(flags),
+		 G_VARIANT_TYPE("(o)"),
+		 VSS_CALL_TIMEOUT_LONG,
+		 cancellable,
+		 vss_client_create_backup_components_cb,
+		 task);
+}
+
+/**
+ * vss_client_create_backup_components_finish:
+ * @self: a #VssClient
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Returns: (transfer full): the new object, or %NULL with @error set
+ */
+VssBackupComponents *
+vss_client_create_backup_components_finish(VssClient *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/* ---- watching ------------------------------------------------------------------------ */
+
+static void
+vss_client_interface_added(VssClient *self, const gchar *path, GVariant *interfaces)
+{
+	g_autoptr(GVariant) writer_props =
+	    g_variant_lookup_value(interfaces, VSS_WRITER_IFACE, G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) snapshot_props =
+	    g_variant_lookup_value(interfaces, VSS_SNAPSHOT_IFACE, G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) backup_props =
+	    g_variant_lookup_value(interfaces, VSS_BACKUP_IFACE, G_VARIANT_TYPE_VARDICT);
+
+	if (writer_props != NULL) {
+		VssWriterInfo *info = vss_writer_info_new(path, NULL);
+		vss_writer_info_update(info, writer_props);
+		g_hash_table_insert(self->writers, g_strdup(path), info);
+		g_signal_emit(self, signals[SIGNAL_WRITER_ADDED], 0, info);
+	}
+	if (snapshot_props != NULL) {
+		g_autoptr(VssSnapshot) snapshot =
+		    vss_snapshot_new(self->connection, path, snapshot_props);
+		g_signal_emit(self, signals[SIGNAL_SNAPSHOT_ADDED], 0, snapshot);
+	}
+	if (backup_props != NULL)
+		g_signal_emit(self, signals[SIGNAL_BACKUP_ADDED], 0, path);
+}
+
+static void
+vss_client_signal_cb(GDBusConnection *connection,
+		     const gchar *sender,
+		     const gchar *object_path,
+		     const gchar *interface,
+		     const gchar *signal_name,
+		     GVariant *parameters,
+		     gpointer user_data)
+{
+	VssClient *self = VSS_CLIENT(user_data);
+
+	if (g_strcmp0(signal_name, "InterfacesAdded") == 0 &&
+	    g_variant_is_of_type(parameters, G_VARIANT_TYPE("(oa{sa{sv}})"))) {
+		const gchar *path = NULL;
+		g_autoptr(GVariant) interfaces = NULL;
+		g_variant_get(parameters, "(&o@a{sa{sv}})", &path, &interfaces);
+		vss_client_interface_added(self, path, interfaces);
+		return;
+	}
+	if (g_strcmp0(signal_name, "InterfacesRemoved") == 0 &&
+	    g_variant_is_of_type(parameters, G_VARIANT_TYPE("(oas)"))) {
+		const gchar *path = NULL;
+		g_autofree const gchar **interfaces = NULL;
+		g_variant_get(parameters, "(&o^a&s)", &path, &interfaces);
+		if (g_strv_contains(interfaces, VSS_WRITER_IFACE)) {
+			g_hash_table_remove(self->writers, path);
+			g_signal_emit(self, signals[SIGNAL_WRITER_REMOVED], 0, path);
+		}
+		if (g_strv_contains(interfaces, VSS_SNAPSHOT_IFACE))
+			g_signal_emit(self, signals[SIGNAL_SNAPSHOT_REMOVED], 0, path);
+		if (g_strv_contains(interfaces, VSS_BACKUP_IFACE))
+			g_signal_emit(self, signals[SIGNAL_BACKUP_REMOVED], 0, path);
+		return;
+	}
+	if (g_strcmp0(signal_name, "PropertiesChanged") == 0 &&
+	    g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sa{sv}as)"))) {
+		const gchar *iface = NULL;
+		g_autoptr(GVariant) changed = NULL;
+		g_variant_get(parameters, "(&s@a{sv}as)", &iface, &changed, NULL);
+		if (g_strcmp0(iface, VSS_WRITER_IFACE) == 0) {
+			VssWriterInfo *info = g_hash_table_lookup(self->writers, object_path);
+			if (info == NULL)
+				return;
+			vss_writer_info_update(info, changed);
+			g_signal_emit(self, signals[SIGNAL_WRITER_CHANGED], 0, info);
+		} else if (g_strcmp0(iface, VSS_BACKUP_IFACE) == 0) {
+			const gchar *state_str = NULL;
+			VssBackupState state = VSS_BACKUP_STATE_CREATED;
+			if (!g_variant_lookup(changed, "State", "&s", &state_str) ||
+			    !vss_backup_state_from_string(state_str, &state))
+				return;
+			g_signal_emit(self, signals[SIGNAL_BACKUP_CHANGED], 0, object_path, state);
+		}
+	}
+}
+
+/**
+ * vss_client_watch:
+ * @self: a #VssClient
+ * @error: (nullable): a #GError
+ *
+ * Starts emitting #VssClient::writer-added, #VssClient::writer-changed and
+ * the other signals as the service's objects change, in the thread-default
+ * main context of the caller. The writers registered now are reported with
+ * #VssClient::writer-added first.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+vss_client_watch(VssClient *self, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) dict = NULL;
+	GVariantIter iter;
+	const gchar *path = NULL;
+	GVariant *interfaces = NULL;
+
+	g_return_val_if_fail(VSS_IS_CLIENT(self), FALSE);
+	if (self->subscriptions[0] != 0)
+		return TRUE;
+
+	/* subscribe first, so nothing falls between the listing and the signals */
+	self->subscriptions[0] = g_dbus_connection_signal_subscribe(self->connection,
+								    VSS_DBUS_NAME,
+								    VSS_OBJECT_MANAGER_IFACE,
+								    NULL,
+								    VSS_DBUS_PATH,
+								    NULL,
+								    G_DBUS_SIGNAL_FLAGS_NONE,
+								    vss_client_signal_cb,
+								    self,
+								    NULL);
+	self->subscriptions[1] = g_dbus_connection_signal_subscribe(self->connection,
+								    VSS_DBUS_NAME,
+								    VSS_PROPERTIES_IFACE,
+								    "PropertiesChanged",
+								    NULL,
+								    NULL,
+								    G_DBUS_SIGNAL_FLAGS_NONE,
+								    vss_client_signal_cb,
+								    self,
+								    NULL);
+	reply = vss_call_sync(self->connection,
+			      VSS_DBUS_PATH,
+			      VSS_OBJECT_MANAGER_IFACE,
+			      "GetManagedObjects",
+			      NULL,
+			      G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+			      VSS_CALL_TIMEOUT_SHORT,
+			      NULL,
+			      error);
+	if (reply == NULL)
+		return FALSE;
+	dict = g_variant_get_child_value(reply, 0);
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
+		g_autoptr(GVariant) interfaces_owned = interfaces;
+		vss_client_interface_added(self, path, interfaces);
+	}
+	return TRUE;
+}
+
+/* ---- GObject ------------------------------------------------------------------------------ */
+
+static void
+vss_client_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	VssClient *self = VSS_CLIENT(object);
+	switch (prop_id) {
+	case PROP_CONNECTION:
+		g_value_set_object(value, self->connection);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+vss_client_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+	VssClient *self = VSS_CLIENT(object);
+	switch (prop_id) {
+	case PROP_CONNECTION:
+		self->connection = g_value_dup_object(value);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+vss_client_dispose(GObject *object)
+{
+	VssClient *self = VSS_CLIENT(object);
+	for (guint i = 0; i < G_N_ELEMENTS(self->subscriptions); i++) {
+		if (self->subscriptions[i] == 0)
+			continue;
+		g_dbus_connection_signal_unsubscribe(self->connection, self->subscriptions[i]);
+		self->subscriptions[i] = 0;
+	}
+	g_hash_table_remove_all(self->writers);
+	G_OBJECT_CLASS(vss_client_parent_class)->dispose(object);
+}
+
+static void
+vss_client_finalize(GObject *object)
+{
+	VssClient *self = VSS_CLIENT(object);
+	g_clear_object(&self->connection);
+	g_hash_table_unref(self->writers);
+	G_OBJECT_CLASS(vss_client_parent_class)->finalize(object);
+}
+
+static void
+vss_client_class_init(VssClientClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->get_property = vss_client_get_property;
+	object_class->set_property = vss_client_set_property;
+	object_class->dispose = vss_client_dispose;
+	object_class->finalize = vss_client_finalize;
+
+	/* so that errors from the bus arrive as VSS_ERROR */
+	vss_error_quark();
+
+	/**
+	 * VssClient:connection:
+	 *
+	 * The bus connection the client talks to the service on.
+	 */
+	obj_props[PROP_CONNECTION] =
+	    g_param_spec_object("connection", NULL, NULL, G_TYPE_DBUS_CONNECTION,
+				G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+				    G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
+
+	/**
+	 * VssClient::writer-added:
+	 * @self: the #VssClient
+	 * @writer: the writer
+	 *
+	 * A writer registered (after vss_client_watch()).
+	 */
+	signals[SIGNAL_WRITER_ADDED] = g_signal_new("writer-added",
+						    G_TYPE_FROM_CLASS(klass),
+						    G_SIGNAL_RUN_LAST,
+						    0, NULL, NULL, NULL,
+						    G_TYPE_NONE, 1, VSS_TYPE_WRITER_INFO);
+	/**
+	 * VssClient::writer-removed:
+	 * @self: the #VssClient
+	 * @object_path: the writer's object path
+	 *
+	 * A writer left.
+	 */
+	signals[SIGNAL_WRITER_REMOVED] = g_signal_new("writer-removed",
+						      G_TYPE_FROM_CLASS(klass),
+						      G_SIGNAL_RUN_LAST,
+						      0, NULL, NULL, NULL,
+						      G_TYPE_NONE, 1, G_TYPE_STRING);
+	/**
+	 * VssClient::writer-changed:
+	 * @self: the #VssClient
+	 * @writer: the writer, with its new state
+	 *
+	 * A writer's state or failure changed.
+	 */
+	signals[SIGNAL_WRITER_CHANGED] = g_signal_new("writer-changed",
+						      G_TYPE_FROM_CLASS(klass),
+						      G_SIGNAL_RUN_LAST,
+						      0, NULL, NULL, NULL,
+						      G_TYPE_NONE, 1, VSS_TYPE_WRITER_INFO);
+	/**
+	 * VssClient::snapshot-added:
+	 * @self: the #VssClient
+	 * @snapshot: the snapshot
+	 *
+	 * A snapshot set was completed; emitted once per snapshot.
+	 */
+	signals[SIGNAL_SNAPSHOT_ADDED] = g_signal_new("snapshot-added",
+						      G_TYPE_FROM_CLASS(klass),
+						      G_SIGNAL_RUN_LAST,
+						      0, NULL, NULL, NULL,
+						      G_TYPE_NONE, 1, VSS_TYPE_SNAPSHOT);
+	/**
+	 * VssClient::snapshot-removed:
+	 * @self: the #VssClient
+	 * @object_path: the snapshot's object path
+	 *
+	 * A snapshot was deleted.
+	 */
+	signals[SIGNAL_SNAPSHOT_REMOVED] = g_signal_new("snapshot-removed",
+							G_TYPE_FROM_CLASS(klass),
+							G_SIGNAL_RUN_LAST,
+							0, NULL, NULL, NULL,
+							G_TYPE_NONE, 1, G_TYPE_STRING);
+	/**
+	 * VssClient::backup-added:
+	 * @self: the #VssClient
+	 * @object_path: the BackupComponents object's path
+	 *
+	 * A requester made a BackupComponents object.
+	 */
+	signals[SIGNAL_BACKUP_ADDED] = g_signal_new("backup-added",
+						    G_TYPE_FROM_CLASS(klass),
+						    G_SIGNAL_RUN_LAST,
+						    0, NULL, NULL, NULL,
+						    G_TYPE_NONE, 1, G_TYPE_STRING);
+	/**
+	 * VssClient::backup-removed:
+	 * @self: the #VssClient
+	 * @object_path: the BackupComponents object's path
+	 *
+	 * A BackupComponents object was released.
+	 */
+	signals[SIGNAL_BACKUP_REMOVED] = g_signal_new("backup-removed",
+						      G_TYPE_FROM_CLASS(klass),
+						      G_SIGNAL_RUN_LAST,
+						      0, NULL, NULL, NULL,
+						      G_TYPE_NONE, 1, G_TYPE_STRING);
+	/**
+	 * VssClient::backup-changed:
+	 * @self: the #VssClient
+	 * @object_path: the BackupComponents object's path
+	 * @state: its new state
+	 *
+	 * A backup changed state.
+	 */
+	signals[SIGNAL_BACKUP_CHANGED] = g_signal_new("backup-changed",
+						      G_TYPE_FROM_CLASS(klass),
+						      G_SIGNAL_RUN_LAST,
+						      0, NULL, NULL, NULL,
+						      G_TYPE_NONE, 2, G_TYPE_STRING,
+						      VSS_TYPE_BACKUP_STATE);
+}
+
+static void
+vss_client_init(VssClient *self)
+{
+	self->writers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+}

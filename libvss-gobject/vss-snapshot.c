@@ -1,0 +1,403 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "vss-enum-types.h"
+#include "vss-private.h"
+#include "vss-snapshot.h"
+
+/**
+ * VssSnapshot:
+ *
+ * One read-only snapshot of a completed snapshot set, as the service lists
+ * it. Get them with vss_client_list_snapshots_sync() or
+ * vss_backup_components_get_snapshots_sync().
+ */
+
+struct _VssSnapshot {
+	GObject parent_instance;
+	GDBusConnection *connection;
+	gchar *object_path;
+	gchar *id;
+	gchar *snapshot_set_id;
+	gchar *source_path;
+	gchar *snapshot_path;
+	gint64 creation_time;
+	VssSnapshotContext context;
+	gchar *provider;
+};
+
+G_DEFINE_TYPE(VssSnapshot, vss_snapshot, G_TYPE_OBJECT)
+
+enum {
+	PROP_0,
+	PROP_OBJECT_PATH,
+	PROP_ID,
+	PROP_SNAPSHOT_SET_ID,
+	PROP_SOURCE_PATH,
+	PROP_SNAPSHOT_PATH,
+	PROP_CREATION_TIME,
+	PROP_CONTEXT,
+	PROP_PROVIDER,
+	PROP_LAST
+};
+static GParamSpec *obj_props[PROP_LAST] = {NULL};
+
+/**
+ * vss_snapshot_get_object_path:
+ * @self: a #VssSnapshot
+ *
+ * Returns: the snapshot's D-Bus object path
+ */
+const gchar *
+vss_snapshot_get_object_path(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), NULL);
+	return self->object_path;
+}
+
+/**
+ * vss_snapshot_get_id:
+ * @self: a #VssSnapshot
+ *
+ * Returns: the snapshot's UUID
+ */
+const gchar *
+vss_snapshot_get_id(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), NULL);
+	return self->id;
+}
+
+/**
+ * vss_snapshot_get_snapshot_set_id:
+ * @self: a #VssSnapshot
+ *
+ * Returns: the UUID of the set the snapshot belongs to
+ */
+const gchar *
+vss_snapshot_get_snapshot_set_id(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), NULL);
+	return self->snapshot_set_id;
+}
+
+/**
+ * vss_snapshot_get_source_path:
+ * @self: a #VssSnapshot
+ *
+ * Returns: the subvolume the snapshot was taken of
+ */
+const gchar *
+vss_snapshot_get_source_path(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), NULL);
+	return self->source_path;
+}
+
+/**
+ * vss_snapshot_get_snapshot_path:
+ * @self: a #VssSnapshot
+ *
+ * Returns: where the read-only snapshot is, to copy the data from
+ */
+const gchar *
+vss_snapshot_get_snapshot_path(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), NULL);
+	return self->snapshot_path;
+}
+
+/**
+ * vss_snapshot_get_creation_time:
+ * @self: a #VssSnapshot
+ *
+ * Returns: when the snapshot was taken, in microseconds since the epoch
+ */
+gint64
+vss_snapshot_get_creation_time(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), 0);
+	return self->creation_time;
+}
+
+/**
+ * vss_snapshot_get_creation_date_time:
+ * @self: a #VssSnapshot
+ *
+ * Returns: (transfer full): when the snapshot was taken, in local time
+ */
+GDateTime *
+vss_snapshot_get_creation_date_time(VssSnapshot *self)
+{
+	g_autoptr(GDateTime) seconds = NULL;
+
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), NULL);
+	seconds = g_date_time_new_from_unix_local(self->creation_time / G_USEC_PER_SEC);
+	return g_date_time_add(seconds, self->creation_time % G_USEC_PER_SEC);
+}
+
+/**
+ * vss_snapshot_get_context:
+ * @self: a #VssSnapshot
+ *
+ * Returns: how long the snapshot lives
+ */
+VssSnapshotContext
+vss_snapshot_get_context(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), VSS_SNAPSHOT_CONTEXT_BACKUP);
+	return self->context;
+}
+
+/**
+ * vss_snapshot_get_provider:
+ * @self: a #VssSnapshot
+ *
+ * Returns: the provider that made the snapshot, for example `btrfs`
+ */
+const gchar *
+vss_snapshot_get_provider(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), NULL);
+	return self->provider;
+}
+
+/**
+ * vss_snapshot_delete_sync:
+ * @self: a #VssSnapshot
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Deletes the snapshot. Needs the polkit action
+ * `org.freedesktop.vss1.manage-snapshots` (root needs none).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+vss_snapshot_delete_sync(VssSnapshot *self, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), FALSE);
+	reply = vss_call_sync(self->connection,
+			      self->object_path,
+			      VSS_SNAPSHOT_IFACE,
+			      "Delete",
+			      NULL,
+			      NULL,
+			      VSS_CALL_TIMEOUT_LONG,
+			      cancellable,
+			      error);
+	return reply != NULL;
+}
+
+static void
+vss_snapshot_delete_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	if (reply == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * vss_snapshot_delete_async:
+ * @self: a #VssSnapshot
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when done
+ * @user_data: data for @callback
+ *
+ * Deletes the snapshot; see vss_snapshot_delete_sync().
+ */
+void
+vss_snapshot_delete_async(VssSnapshot *self,
+			  GCancellable *cancellable,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, vss_snapshot_delete_async);
+	vss_call(self->connection,
+		 self->object_path,
+		 VSS_SNAPSHOT_IFACE,
+		 "Delete",
+		 NULL,
+		 NULL,
+		 VSS_CALL_TIMEOUT_LONG,
+		 cancellable,
+		 vss_snapshot_delete_cb,
+		 task);
+}
+
+/**
+ * vss_snapshot_delete_finish:
+ * @self: a #VssSnapshot
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Returns: %TRUE if the snapshot was deleted
+ */
+gboolean
+vss_snapshot_delete_finish(VssSnapshot *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+VssSnapshot *
+vss_snapshot_new(GDBusConnection *connection, const gchar *object_path, GVariant *properties)
+{
+	VssSnapshot *self = g_object_new(VSS_TYPE_SNAPSHOT, NULL);
+	const gchar *context = NULL;
+	guint64 creation_time = 0;
+
+	self->connection = g_object_ref(connection);
+	self->object_path = g_strdup(object_path);
+	g_variant_lookup(properties, "Id", "s", &self->id);
+	g_variant_lookup(properties, "SnapshotSetId", "s", &self->snapshot_set_id);
+	g_variant_lookup(properties, "SourcePath", "s", &self->source_path);
+	g_variant_lookup(properties, "SnapshotPath", "s", &self->snapshot_path);
+	g_variant_lookup(properties, "Provider", "s", &self->provider);
+	if (g_variant_lookup(properties, "CreationTime", "t", &creation_time))
+		self->creation_time = (gint64)creation_time;
+	if (g_variant_lookup(properties, "Context", "&s", &context))
+		vss_snapshot_context_from_string(context, &self->context);
+	return self;
+}
+
+static void
+vss_snapshot_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	VssSnapshot *self = VSS_SNAPSHOT(object);
+	switch (prop_id) {
+	case PROP_OBJECT_PATH:
+		g_value_set_string(value, self->object_path);
+		break;
+	case PROP_ID:
+		g_value_set_string(value, self->id);
+		break;
+	case PROP_SNAPSHOT_SET_ID:
+		g_value_set_string(value, self->snapshot_set_id);
+		break;
+	case PROP_SOURCE_PATH:
+		g_value_set_string(value, self->source_path);
+		break;
+	case PROP_SNAPSHOT_PATH:
+		g_value_set_string(value, self->snapshot_path);
+		break;
+	case PROP_CREATION_TIME:
+		g_value_set_int64(value, self->creation_time);
+		break;
+	case PROP_CONTEXT:
+		g_value_set_enum(value, self->context);
+		break;
+	case PROP_PROVIDER:
+		g_value_set_string(value, self->provider);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+vss_snapshot_finalize(GObject *object)
+{
+	VssSnapshot *self = VSS_SNAPSHOT(object);
+	g_clear_object(&self->connection);
+	g_free(self->object_path);
+	g_free(self->id);
+	g_free(self->snapshot_set_id);
+	g_free(self->source_path);
+	g_free(self->snapshot_path);
+	g_free(self->provider);
+	G_OBJECT_CLASS(vss_snapshot_parent_class)->finalize(object);
+}
+
+static void
+vss_snapshot_class_init(VssSnapshotClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->get_property = vss_snapshot_get_property;
+	object_class->finalize = vss_snapshot_finalize;
+
+	/**
+	 * VssSnapshot:object-path:
+	 *
+	 * The snapshot's D-Bus object path.
+	 */
+	obj_props[PROP_OBJECT_PATH] =
+	    g_param_spec_string("object-path", NULL, NULL, NULL,
+				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssSnapshot:id:
+	 *
+	 * The snapshot's UUID.
+	 */
+	obj_props[PROP_ID] = g_param_spec_string("id", NULL, NULL, NULL,
+						 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssSnapshot:snapshot-set-id:
+	 *
+	 * The UUID of the snapshot's set.
+	 */
+	obj_props[PROP_SNAPSHOT_SET_ID] =
+	    g_param_spec_string("snapshot-set-id", NULL, NULL, NULL,
+				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssSnapshot:source-path:
+	 *
+	 * The subvolume the snapshot was taken of.
+	 */
+	obj_props[PROP_SOURCE_PATH] =
+	    g_param_spec_string("source-path", NULL, NULL, NULL,
+				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssSnapshot:snapshot-path:
+	 *
+	 * Where the read-only snapshot is.
+	 */
+	obj_props[PROP_SNAPSHOT_PATH] =
+	    g_param_spec_string("snapshot-path", NULL, NULL, NULL,
+				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssSnapshot:creation-time:
+	 *
+	 * When the snapshot was taken, in µs since the epoch.
+	 */
+	obj_props[PROP_CREATION_TIME] =
+	    g_param_spec_int64("creation-time", NULL, NULL, 0, G_MAXINT64, 0,
+			       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssSnapshot:context:
+	 *
+	 * How long the snapshot lives.
+	 */
+	obj_props[PROP_CONTEXT] =
+	    g_param_spec_enum("context", NULL, NULL, VSS_TYPE_SNAPSHOT_CONTEXT,
+			      VSS_SNAPSHOT_CONTEXT_BACKUP,
+			      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssSnapshot:provider:
+	 *
+	 * The provider that made the snapshot.
+	 */
+	obj_props[PROP_PROVIDER] = g_param_spec_string("provider", NULL, NULL, NULL,
+						       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
+}
+
+static void
+vss_snapshot_init(VssSnapshot *self)
+{
+}
