@@ -216,9 +216,7 @@ vss_writer_thaw_locally(VssWriter *self)
 				      VSS_WRITER_EVENT_THAW,
 				      0,
 				      priv->frozen_backup,
-				      priv->frozen_details != NULL
-					  ? g_variant_ref(priv->frozen_details)
-					  : NULL,
+				      priv->frozen_details,
 				      TRUE);
 	vss_writer_set_frozen(self, FALSE);
 	vss_writer_handle(self, thaw);
