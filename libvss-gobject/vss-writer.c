@@ -1449,7 +1449,10 @@ vss_writer_class_init(VssWriterClass *klass)
 	 * @request: the event
 	 *
 	 * Stop writing until Thaw or Abort; vss_writer_request_get_timeout_ms()
-	 * says how long at most.
+	 * says how long at most. The writer counts as frozen from the moment
+	 * Freeze arrives, even when a handler vetoes: the Abort that follows a
+	 * veto then runs the #VssWriter::thaw handlers (a local request), so an
+	 * application that froze part of its work before vetoing is let go.
 	 *
 	 * Returns: %TRUE to acknowledge, %FALSE to veto the backup
 	 */
