@@ -258,7 +258,7 @@ class ReadmeSnippetTest(VssTestCase):
     """The README's writer snippets, run exactly as written."""
 
     def snippet(self, language):
-        with open(os.path.join(EXAMPLES, 'README.md')) as f:
+        with open(os.path.join(os.path.dirname(EXAMPLES), 'README.md')) as f:
             readme = f.read()
         blocks = re.findall(rf'^```{language}\n(.*?)^```$', readme, re.M | re.S)
         snippets = [b for b in blocks if "connect('freeze'" in b]
