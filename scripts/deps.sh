@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
 	meson ninja-build gcc pkg-config
 	libglib2.0-dev libglib2.0-dev-bin gobject-introspection libgirepository1.0-dev
-	libpolkit-gobject-1-dev libbtrfsutil-dev btrfs-progs
+	libpolkit-gobject-1-dev libbtrfsutil-dev btrfs-progs libjson-glib-dev
 	dbus python3-gi python3-dbus python3-dbusmock python3-btrfsutil python3-pytest
 	gjs libxml2-utils valgrind polkitd gi-docgen util-linux clang llvm
 	libclang-rt-14-dev snapper
