@@ -24,6 +24,13 @@ vss_writer_request_refuse(VssWriterRequest *self);
 void
 vss_writer_request_set_error(VssWriterRequest *self, const GError *error);
 
+/* which registration of the writer a request came in (it changes whenever the
+ * writer registers or loses its service): an answer belongs to that one only */
+guint
+vss_writer_get_registration(VssWriter *self);
+guint
+vss_writer_request_get_registration(VssWriterRequest *self);
+
 /* the request was completed (@failure NONE) or failed: tell the service */
 void
 vss_writer_request_answered(VssWriter *writer,

@@ -31,6 +31,7 @@ struct _VssWriterRequest {
 	gchar *backup_path;
 	GVariant *details;
 	gboolean local;
+	guint registration; /* of the writer, when the event came */
 	gboolean deferred;
 	gboolean answered;
 	VssWriterFailure failure; /* set by vss_writer_request_fail() before returning FALSE */
@@ -55,7 +56,14 @@ vss_writer_request_new(VssWriter *writer,
 	self->details = details != NULL ? g_variant_ref_sink(details)
 					: g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	self->local = local;
+	self->registration = vss_writer_get_registration(writer);
 	return self;
+}
+
+guint
+vss_writer_request_get_registration(VssWriterRequest *self)
+{
+	return self->registration;
 }
 
 /**

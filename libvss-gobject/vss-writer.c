@@ -57,6 +57,7 @@ typedef struct {
 	gboolean registered;
 	gboolean want_registered; /* register again when the service comes back */
 	gboolean registering;
+	guint registration; /* changes with every registration and its end */
 
 	gboolean frozen;
 	gchar *frozen_backup;
@@ -133,6 +134,17 @@ vss_writer_request_answered(VssWriter *self,
 	if (vss_writer_request_is_local(request) || priv->object_path == NULL ||
 	    priv->connection == NULL)
 		return;
+	/* serials start again with every registration: an answer to an event
+	 * of a vssd that left (or of an earlier registration) would be taken
+	 * for another event of the current one */
+	if (vss_writer_request_get_registration(request) != priv->registration) {
+		g_debug("writer '%s': not answering %s #%" G_GUINT64_FORMAT
+			": it came in an earlier registration",
+			priv->name,
+			vss_writer_event_to_string(vss_writer_request_get_event(request)),
+			vss_writer_request_get_serial(request));
+		return;
+	}
 	if (failure == VSS_WRITER_FAILURE_NONE) {
 		method = "Ack";
 		params = g_variant_new("(t)", vss_writer_request_get_serial(request));
@@ -500,6 +512,7 @@ vss_writer_set_registered(VssWriter *self, const gchar *owner, const gchar *obje
 	g_free(priv->object_path);
 	priv->object_path = g_strdup(object_path);
 	priv->registered = object_path != NULL;
+	priv->registration++;
 	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_OBJECT_PATH]);
 	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_REGISTERED]);
 }
@@ -1122,6 +1135,12 @@ vss_writer_set_metadata_finish(VssWriter *self, GAsyncResult *res, GError **erro
 }
 
 /* ---- getters --------------------------------------------------------------------- */
+
+guint
+vss_writer_get_registration(VssWriter *self)
+{
+	return GET_PRIVATE(self)->registration;
+}
 
 /**
  * vss_writer_new:
