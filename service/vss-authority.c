@@ -151,40 +151,13 @@ vss_authority_polkit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-vss_authority_check_uid_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+vss_authority_ask_polkit(VssAuthority *self, GTask *task)
 {
-	g_autoptr(GTask) task = G_TASK(user_data);
-	VssAuthority *self = VSS_AUTHORITY(source);
 	VssCheckData *data = g_task_get_task_data(task);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(PolkitSubject) subject = NULL;
-	g_autoptr(PolkitDetails) details = NULL;
+	g_autoptr(PolkitSubject) subject = polkit_system_bus_name_new(data->sender);
+	g_autoptr(PolkitDetails) details = polkit_details_new();
 	PolkitCheckAuthorizationFlags flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE;
-	guint uid = 0;
 
-	if (!vss_authority_get_uid_finish(self, res, &uid, &error)) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	/* root needs no polkit answer (DESIGN.md §6) */
-	if (uid == 0) {
-		g_task_return_boolean(task, TRUE);
-		return;
-	}
-	if (self->polkit == NULL) {
-		self->polkit = polkit_authority_get_sync(NULL, &error);
-		if (self->polkit == NULL) {
-			g_task_return_new_error(task,
-						VSS_ERROR,
-						VSS_ERROR_NOT_AUTHORIZED,
-						"not authorized for %s: polkit is not available: %s",
-						data->action_id,
-						error->message);
-			return;
-		}
-	}
-	subject = polkit_system_bus_name_new(data->sender);
-	details = polkit_details_new();
 	for (guint i = 0; data->details != NULL && data->details[i] != NULL &&
 			  data->details[i + 1] != NULL;
 	     i += 2)
@@ -198,7 +171,61 @@ vss_authority_check_uid_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 					     flags,
 					     NULL,
 					     vss_authority_polkit_cb,
-					     g_steal_pointer(&task));
+					     task);
+}
+
+static void
+vss_authority_get_polkit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	VssAuthority *self = g_task_get_source_object(task);
+	VssCheckData *data = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	PolkitAuthority *polkit = polkit_authority_get_finish(res, &error);
+
+	if (polkit == NULL) {
+		g_task_return_new_error(task,
+					VSS_ERROR,
+					VSS_ERROR_NOT_AUTHORIZED,
+					"not authorized for %s: polkit is not available: %s",
+					data->action_id,
+					error->message);
+		return;
+	}
+	/* two checks may have asked at once; it is the same singleton */
+	if (self->polkit == NULL)
+		self->polkit = polkit;
+	else
+		g_object_unref(polkit);
+	vss_authority_ask_polkit(self, g_steal_pointer(&task));
+}
+
+static void
+vss_authority_check_uid_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	VssAuthority *self = VSS_AUTHORITY(source);
+	g_autoptr(GError) error = NULL;
+	guint uid = 0;
+
+	if (!vss_authority_get_uid_finish(self, res, &uid, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	/* root needs no polkit answer (DESIGN.md §6) */
+	if (uid == 0) {
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
+	/* never the _sync variant: it would stall the main loop, and with it
+	 * every frozen writer's Thaw, while polkitd starts */
+	if (self->polkit == NULL) {
+		polkit_authority_get_async(NULL,
+					   vss_authority_get_polkit_cb,
+					   g_steal_pointer(&task));
+		return;
+	}
+	vss_authority_ask_polkit(self, g_steal_pointer(&task));
 }
 
 void

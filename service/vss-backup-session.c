@@ -542,11 +542,12 @@ vss_backup_session_set_context(VssBackupSession *self, const gchar *context, GEr
 	if (!vss_backup_session_check_state(self, "SetContext", VSS_BACKUP_STATE_INITIALIZED, error))
 		return FALSE;
 	if (!vss_snapshot_context_from_string(context, &value)) {
+		g_autofree gchar *quoted = vss_str_quote(context);
 		g_set_error(error,
 			    VSS_ERROR,
 			    VSS_ERROR_INVALID_ARGUMENT,
-			    "unknown context '%.64s'; known: backup, persistent",
-			    context);
+			    "unknown context '%s'; known: backup, persistent",
+			    quoted);
 		return FALSE;
 	}
 	if (self->context != value) {

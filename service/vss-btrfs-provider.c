@@ -190,6 +190,16 @@ vss_btrfs_check_path(const gchar *path, GError **error)
 				    "the path is empty");
 		return FALSE;
 	}
+	/* before anything quotes the path back in an error */
+	if (len >= PATH_MAX) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "the path is too long (%" G_GSIZE_FORMAT " bytes, at most %d)",
+			    len,
+			    PATH_MAX - 1);
+		return FALSE;
+	}
 	if (!g_utf8_validate(path, len, NULL)) {
 		g_autofree gchar *escaped = g_strescape(path, NULL);
 		g_set_error(error,
@@ -217,15 +227,6 @@ vss_btrfs_check_path(const gchar *path, GError **error)
 			    VSS_ERROR_INVALID_ARGUMENT,
 			    "%s is not an absolute path",
 			    path);
-		return FALSE;
-	}
-	if (len >= PATH_MAX) {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_INVALID_ARGUMENT,
-			    "the path is too long (%" G_GSIZE_FORMAT " bytes, at most %d)",
-			    len,
-			    PATH_MAX - 1);
 		return FALSE;
 	}
 
@@ -338,6 +339,47 @@ vss_btrfs_get_fsid(gint fd, const gchar *path, gchar **fsid, GError **error)
 }
 
 /*
+ * Snapshots go only where nobody but root can add, rename or remove entries:
+ * otherwise the name a record gives could be made to lead to another
+ * subvolume. Checked through @fd, the snapshot directory of @volume_path
+ * that is then used; the path is built only for the error.
+ */
+static gboolean
+vss_btrfs_check_snapshot_dir_owner(gint fd,
+				   const gchar *volume_path,
+				   VssError code,
+				   GError **error)
+{
+	g_autofree gchar *path = NULL;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		gint errsv = errno;
+		path = g_build_filename(volume_path, VSS_SNAPSHOT_DIR, NULL);
+		g_set_error(error,
+			    VSS_ERROR,
+			    code,
+			    "cannot examine %s: %s",
+			    path,
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		path = g_build_filename(volume_path, VSS_SNAPSHOT_DIR, NULL);
+		g_set_error(error,
+			    VSS_ERROR,
+			    code,
+			    "%s is not root's alone (owner uid %u, mode %04o): refusing to keep "
+			    "snapshots there",
+			    path,
+			    (guint)st.st_uid,
+			    (guint)(st.st_mode & 07777));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
  * Opens <volume>/.vss-snapshots, refusing anything but a writable subvolume
  * of the same filesystem, so that a snapshot can never be put (or deleted)
  * through a symlink, in a plain directory or on another filesystem. Returns -1
@@ -422,6 +464,8 @@ vss_btrfs_open_snapshot_dir(gint volume_fd,
 		g_set_error(error, VSS_ERROR, code, "%s is a read-only subvolume", path);
 		return -1;
 	}
+	if (!vss_btrfs_check_snapshot_dir_owner(fd, volume_path, code, error))
+		return -1;
 	if (!vss_btrfs_get_fsid(fd, path, &fsid, &error_local)) {
 		g_set_error_literal(error, VSS_ERROR, code, error_local->message);
 		return -1;
@@ -581,6 +625,34 @@ vss_btrfs_provider_build_snapshot_path(VssProvider *provider,
 	return vss_btrfs_build_snapshot_path_for(vss_volume_get_path(volume), snapshot_id);
 }
 
+/*
+ * The snapshot is taken through the descriptor AddToSnapshotSet opened, so a
+ * path renamed or replaced (by a symlink, say) since then cannot redirect it.
+ * But the record names the path, and after a restart the path is all there is
+ * to find the snapshot by: the set fails rather than record a path that leads
+ * elsewhere.
+ */
+static gboolean
+vss_btrfs_check_volume_path(VssVolume *volume, GError **error)
+{
+	const gchar *path = vss_volume_get_path(volume);
+	g_auto(VssFd) fd = vss_btrfs_open_path(path);
+	struct stat st_path;
+	struct stat st_volume;
+
+	if (fd >= 0 && fstat(fd, &st_path) == 0 &&
+	    fstat(vss_volume_get_fd(volume), &st_volume) == 0 &&
+	    st_path.st_dev == st_volume.st_dev && st_path.st_ino == st_volume.st_ino)
+		return TRUE;
+	g_set_error(error,
+		    VSS_ERROR,
+		    VSS_ERROR_PROVIDER_FAILURE,
+		    "%s no longer leads to the subvolume that was added to the snapshot set "
+		    "(was it deleted, moved, or replaced by a symbolic link?)",
+		    path);
+	return FALSE;
+}
+
 static gboolean
 vss_btrfs_provider_prepare_volume(VssVolume *volume, GError **error)
 {
@@ -589,6 +661,9 @@ vss_btrfs_provider_prepare_volume(VssVolume *volume, GError **error)
 	g_auto(VssFd) snapdir_fd = -1;
 	enum btrfs_util_error err;
 	gboolean missing = FALSE;
+
+	if (!vss_btrfs_check_volume_path(volume, error))
+		return FALSE;
 
 	snapdir_fd = vss_btrfs_open_snapshot_dir(volume_fd,
 						 path,
@@ -732,6 +807,23 @@ vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots,
 				    g_strerror(errsv));
 			return FALSE;
 		}
+		/* prepare() checked it, but the subvolume's owner can rename it
+		 * away and put a directory of their own in its place */
+		if (btrfs_util_is_subvolume_fd(snapdir_fd) != BTRFS_UTIL_OK) {
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_PROVIDER_FAILURE,
+				    "cannot snapshot %s: %s/%s is no longer a btrfs subvolume",
+				    info->source_path,
+				    info->source_path,
+				    VSS_SNAPSHOT_DIR);
+			return FALSE;
+		}
+		if (!vss_btrfs_check_snapshot_dir_owner(snapdir_fd,
+							info->source_path,
+							VSS_ERROR_PROVIDER_FAILURE,
+							error))
+			return FALSE;
 		errno = 0;
 		err = btrfs_util_create_snapshot_fd2(volume_fd,
 						     snapdir_fd,
@@ -978,6 +1070,7 @@ vss_btrfs_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info,
 	enum btrfs_util_error err;
 	gboolean gone = FALSE;
 	bool read_only = FALSE;
+	guint64 subvol_id = 0;
 
 	if (!vss_btrfs_check_record(info, error))
 		return FALSE;
@@ -1010,10 +1103,29 @@ vss_btrfs_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info,
 			    info->snapshot_path);
 		return FALSE;
 	}
+	errno = 0;
+	err = btrfs_util_subvolume_id_fd(snapshot_fd, &subvol_id);
+	if (err != BTRFS_UTIL_OK) {
+		g_autofree gchar *reason = vss_btrfs_util_error_to_string(err, errno);
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot delete %s: %s",
+			    info->snapshot_path,
+			    reason);
+		return FALSE;
+	}
 	vss_fd_clear(&snapshot_fd);
 
+	/* by ID, not by name: the subvolume deleted is the one checked above,
+	 * even if the name was swapped meanwhile; kernels before 5.7 know only
+	 * names */
 	errno = 0;
-	err = btrfs_util_delete_subvolume_fd(snapdir_fd, info->id, 0);
+	err = btrfs_util_delete_subvolume_by_id_fd(snapdir_fd, subvol_id);
+	if (err != BTRFS_UTIL_OK && errno == ENOTTY) {
+		errno = 0;
+		err = btrfs_util_delete_subvolume_fd(snapdir_fd, info->id, 0);
+	}
 	if (err != BTRFS_UTIL_OK) {
 		gint errsv = errno;
 		g_autofree gchar *reason = NULL;

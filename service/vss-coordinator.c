@@ -341,11 +341,12 @@ vss_coordinator_delete_snapshots_async(VssCoordinator *self,
 	g_task_set_source_tag(task, vss_coordinator_delete_snapshots_async);
 
 	if (!vss_uuid_is_valid(set_id)) {
+		g_autofree gchar *quoted = vss_str_quote(set_id);
 		g_task_return_new_error(task,
 					VSS_ERROR,
 					VSS_ERROR_INVALID_ARGUMENT,
-					"'%.64s' is not a snapshot set id (a UUID)",
-					set_id);
+					"'%s' is not a snapshot set id (a UUID)",
+					quoted);
 		return;
 	}
 	if (self->set_lock_owner != NULL &&

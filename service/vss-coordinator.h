@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "vss-backup-session.h"
+#include "vss-limits.h"
 #include "vss-provider.h"
 #include "vss-snapshot-store.h"
 #include "vss-writer-registry.h"
@@ -16,8 +17,6 @@ G_BEGIN_DECLS
 
 #define VSS_TYPE_COORDINATOR (vss_coordinator_get_type())
 G_DECLARE_FINAL_TYPE(VssCoordinator, vss_coordinator, VSS, COORDINATOR, GObject)
-
-#define VSS_SNAPSHOT_SET_MAX_VOLUMES 64
 
 /*
  * VssCoordinator: what all backups share — the writers, the provider, the

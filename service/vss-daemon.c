@@ -9,10 +9,7 @@
 #include "vss-daemon.h"
 #include "vss-dbus-generated.h"
 #include "vss-error.h"
-
-#define VSS_IDLE_TIMEOUT_DEFAULT_S 600
-#define VSS_IDLE_TIMEOUT_MIN_S	   10
-#define VSS_IDLE_TIMEOUT_MAX_S	   3600
+#include "vss-limits.h"
 
 struct _VssDaemon {
 	GObject parent_instance;
@@ -418,14 +415,16 @@ vss_daemon_backup_call(VssDaemon *self,
 	case BACKUP_INITIALIZE_FOR_BACKUP:
 		ok = vss_backup_session_initialize_for_backup(bo->session, &error);
 		break;
-	case BACKUP_INITIALIZE_FOR_RESTORE:
+	case BACKUP_INITIALIZE_FOR_RESTORE: {
+		const gchar *details[] = {"backup", bo->path, NULL};
 		vss_authority_check_async(self->authority,
 					  invocation,
 					  VSS_ACTION_RESTORE,
-					  NULL,
+					  details,
 					  vss_daemon_restore_authorized_cb,
 					  vss_call_new(self, invocation, bo->path, method));
 		return;
+	}
 	case BACKUP_SET_CONTEXT: {
 		const gchar *context = NULL;
 		g_variant_get(params, "(&s)", &context);
@@ -784,6 +783,22 @@ handle_writer_ack(VssDBusWriter *iface,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* line breaks and tabs stay; other control characters become U+FFFD */
+static gchar *
+vss_daemon_sanitize_message(const gchar *message)
+{
+	GString *str = g_string_sized_new(strlen(message));
+
+	for (const gchar *p = message; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c) && c != '\n' && c != '\t')
+			g_string_append_unichar(str, 0xfffd);
+		else
+			g_string_append_unichar(str, c);
+	}
+	return g_string_free(str, FALSE);
+}
+
 static gboolean
 handle_writer_fail(VssDBusWriter *iface,
 		   GDBusMethodInvocation *invocation,
@@ -795,35 +810,41 @@ handle_writer_fail(VssDBusWriter *iface,
 	VssWriterObject *wo = user_data;
 	VssWriterFailure failure = VSS_WRITER_FAILURE_NONE;
 	g_autoptr(GError) error = NULL;
+	g_autofree gchar *sanitized = NULL;
 
 	if (!vss_writer_object_check_owner(wo, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	if (!vss_writer_failure_from_string(failure_str, &failure) ||
 	    failure == VSS_WRITER_FAILURE_NONE) {
+		g_autofree gchar *quoted = vss_str_quote(failure_str);
 		g_dbus_method_invocation_return_error(
 		    invocation,
 		    VSS_ERROR,
 		    VSS_ERROR_INVALID_ARGUMENT,
-		    "unknown failure '%.64s'; known: retryable, non-retryable, "
+		    "unknown failure '%s'; known: retryable, non-retryable, "
 		    "inconsistent-snapshot, out-of-resources, timeout",
-		    failure_str);
+		    quoted);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (strlen(message) > VSS_WRITER_FAILURE_MESSAGE_MAX) {
 		g_dbus_method_invocation_return_error(invocation,
 						      VSS_ERROR,
-						      VSS_ERROR_INVALID_ARGUMENT,
+						      VSS_ERROR_LIMIT_REACHED,
 						      "failure message is %" G_GSIZE_FORMAT
 						      " bytes, at most %u are allowed",
 						      strlen(message),
 						      (guint)VSS_WRITER_FAILURE_MESSAGE_MAX);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
+	/* the message reaches logs, requesters and admins' terminals: a failure
+	 * is still a failure with a stray control character in its text, so
+	 * replace it rather than refuse the Fail */
+	sanitized = vss_daemon_sanitize_message(message);
 	if (!vss_writer_registry_reply(wo->daemon->registry,
 				       wo->writer,
 				       serial,
 				       failure,
-				       message,
+				       sanitized,
 				       &error)) {
 		vss_daemon_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -986,7 +1007,12 @@ handle_snapshot_delete(VssDBusSnapshot *iface, GDBusMethodInvocation *invocation
 	VssSnapshotObject *so = user_data;
 	VssDaemon *self = so->daemon;
 	VssCall *call = vss_call_new(self, invocation, so->set->id, 0);
-	const gchar *details[] = {"snapshot", so->info->snapshot_path, NULL};
+	/* the admin sees what goes: the snapshot, and the subvolume it is of */
+	const gchar *details[] = {"snapshot",
+				  so->info->snapshot_path,
+				  "subvolume",
+				  so->info->source_path,
+				  NULL};
 
 	call->snapshot_id = g_strdup(so->info->id);
 	vss_authority_check_async(self->authority,
@@ -1036,6 +1062,72 @@ vss_daemon_snapshot_removed_cb(VssCoordinator *coordinator,
 	g_hash_table_remove(self->snapshots, info);
 }
 
+/* ---- limits ------------------------------------------------------------------------- */
+
+/* LimitReached if @sender (of uid @uid, when @uid_known) may not have one more
+ * BackupComponents object; checked before polkit is asked, so that nobody is
+ * asked for a password for a call that fails anyway, and again after */
+static gboolean
+vss_daemon_check_backup_limit(VssDaemon *self,
+			      const gchar *sender,
+			      gboolean user_owned,
+			      guint uid,
+			      gboolean uid_known,
+			      GError **error)
+{
+	GHashTableIter iter;
+	gpointer value = NULL;
+	guint n = 0;
+
+	g_hash_table_iter_init(&iter, self->backups);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		VssBackupObject *bo = value;
+		if (vss_backup_session_is_released(bo->session) || bo->user_owned != user_owned)
+			continue;
+		if (user_owned ? (uid_known && bo->owner_uid == uid)
+			       : g_strcmp0(bo->owner, sender) == 0)
+			n++;
+	}
+	if (!user_owned && n >= VSS_LIMIT_BACKUPS_PER_CONNECTION) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "%s already has %u BackupComponents objects, the most one "
+			    "connection may have; release one first",
+			    sender,
+			    n);
+		return FALSE;
+	}
+	if (user_owned && n >= VSS_LIMIT_USER_BACKUPS_PER_UID) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "uid %u already has %u BackupComponents objects with owner 'user', "
+			    "the most one user may have; release one first",
+			    uid,
+			    n);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+vss_daemon_check_writer_limit(VssDaemon *self, const gchar *sender, GError **error)
+{
+	guint n = vss_writer_registry_count_by_owner(self->registry, sender);
+
+	if (n >= VSS_LIMIT_WRITERS_PER_CONNECTION) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "%s has already registered %u writers, the most one connection may",
+			    sender,
+			    n);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* ---- Manager ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -1070,11 +1162,12 @@ vss_daemon_parse_backup_options(GVariant *options, VssBackupOptions *out, GError
 			if (g_strcmp0(owner, "user") == 0) {
 				out->user_owned = TRUE;
 			} else if (g_strcmp0(owner, "connection") != 0) {
+				g_autofree gchar *quoted = vss_str_quote(owner);
 				g_set_error(error,
 					    VSS_ERROR,
 					    VSS_ERROR_INVALID_ARGUMENT,
-					    "option 'owner' is '%.64s'; known: connection, user",
-					    owner);
+					    "option 'owner' is '%s'; known: connection, user",
+					    quoted);
 				return FALSE;
 			}
 		} else if (g_strcmp0(key, "idle-timeout-s") == 0) {
@@ -1102,11 +1195,12 @@ vss_daemon_parse_backup_options(GVariant *options, VssBackupOptions *out, GError
 			}
 			idle_timeout_given = TRUE;
 		} else {
+			g_autofree gchar *quoted = vss_str_quote(key);
 			g_set_error(error,
 				    VSS_ERROR,
 				    VSS_ERROR_INVALID_ARGUMENT,
-				    "unknown option '%.64s'; known: owner, idle-timeout-s",
-				    key);
+				    "unknown option '%s'; known: owner, idle-timeout-s",
+				    quoted);
 			return FALSE;
 		}
 	}
@@ -1160,6 +1254,16 @@ vss_daemon_create_backup_authorized_cb(GObject *source, GAsyncResult *res, gpoin
 						      call->sender);
 		return;
 	}
+	/* other calls of this caller may have made objects while polkit decided */
+	if (!vss_daemon_check_backup_limit(self,
+					   call->sender,
+					   data->options.user_owned,
+					   uid,
+					   TRUE,
+					   &error)) {
+		vss_daemon_return_error(call->invocation, error);
+		return;
+	}
 	bo = vss_daemon_add_backup(self,
 				   call->sender,
 				   data->options.user_owned,
@@ -1179,21 +1283,36 @@ handle_create_backup_components(VssDBusManager *iface,
 				gpointer user_data)
 {
 	VssDaemon *self = VSS_DAEMON(user_data);
+	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
 	g_autoptr(GError) error = NULL;
-	VssCreateData *data = g_new0(VssCreateData, 1);
+	g_autoptr(VssCreateData) data = g_new0(VssCreateData, 1);
+	const gchar *details[] = {"owner", NULL, NULL};
+	guint uid = 0;
+	gboolean uid_known = FALSE;
 
 	if (!vss_daemon_parse_backup_options(options, &data->options, &error)) {
-		vss_create_data_free(data);
 		vss_daemon_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
+	uid_known = vss_authority_lookup_uid(self->authority, sender, &uid);
+	if (!vss_daemon_check_backup_limit(self,
+					   sender,
+					   data->options.user_owned,
+					   uid,
+					   uid_known,
+					   &error)) {
+		vss_daemon_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	/* tells the admin whether the object outlives the caller's connection */
+	details[1] = data->options.user_owned ? "user" : "connection";
 	data->call = vss_call_new(self, invocation, NULL, 0);
 	vss_authority_check_async(self->authority,
 				  invocation,
 				  VSS_ACTION_BACKUP,
-				  NULL,
+				  details,
 				  vss_daemon_create_backup_authorized_cb,
-				  data);
+				  g_steal_pointer(&data));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1213,6 +1332,11 @@ vss_daemon_register_writer_authorized_cb(GObject *source, GAsyncResult *res, gpo
 	}
 	if (vss_daemon_caller_left(call))
 		return;
+	/* other registrations of this caller may have ended while polkit decided */
+	if (!vss_daemon_check_writer_limit(self, call->sender, &error)) {
+		vss_daemon_return_error(call->invocation, error);
+		return;
+	}
 	writer = vss_writer_registry_add(self->registry,
 					 data->writer_name,
 					 call->sender,
@@ -1235,10 +1359,20 @@ handle_register_writer(VssDBusManager *iface,
 		       gpointer user_data)
 {
 	VssDaemon *self = VSS_DAEMON(user_data);
-	VssCreateData *data = g_new0(VssCreateData, 1);
-	g_autofree gchar *shown_name = g_utf8_substring(name, 0, 64);
-	const gchar *details[] = {"writer", shown_name, NULL};
+	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
+	g_autoptr(GError) error = NULL;
+	VssCreateData *data = NULL;
+	const gchar *details[] = {"writer", name, NULL};
 
+	/* a bad name or option, or one writer too many, fails before anyone is
+	 * asked to authorize it; the name is shown to the admin only once it is
+	 * known to be short and free of control characters */
+	if (!vss_writer_registry_check_registration(name, options, &error) ||
+	    !vss_daemon_check_writer_limit(self, sender, &error)) {
+		vss_daemon_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	data = g_new0(VssCreateData, 1);
 	data->call = vss_call_new(self, invocation, NULL, 0);
 	data->writer_name = g_strdup(name);
 	data->writer_options = g_variant_ref(options);
@@ -1258,16 +1392,33 @@ handle_delete_snapshot_set(VssDBusManager *iface,
 			   gpointer user_data)
 {
 	VssDaemon *self = VSS_DAEMON(user_data);
-	const gchar *details[] = {"snapshot-set", set_id, NULL};
+	VssSnapshotSet *set = NULL;
+	g_autofree gchar *snapshots = NULL;
+	const gchar *details[] = {"snapshot-set", set_id, NULL, NULL, NULL};
 
 	/* a malformed id says so before any password prompt */
 	if (!vss_uuid_is_valid(set_id)) {
+		g_autofree gchar *quoted = vss_str_quote(set_id);
 		g_dbus_method_invocation_return_error(invocation,
 						      VSS_ERROR,
 						      VSS_ERROR_INVALID_ARGUMENT,
-						      "'%.64s' is not a snapshot set id (a UUID)",
-						      set_id);
+						      "'%s' is not a snapshot set id (a UUID)",
+						      quoted);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	/* the admin sees what goes; a set still being made has no paths yet,
+	 * and the coordinator says so once polkit has answered */
+	set = vss_coordinator_lookup_snapshot_set(self->coordinator, set_id);
+	if (set != NULL) {
+		g_autoptr(GPtrArray) paths = g_ptr_array_new_null_terminated(0, NULL, TRUE);
+		for (guint i = 0; i < set->snapshots->len; i++) {
+			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
+			if (info->created)
+				g_ptr_array_add(paths, info->snapshot_path);
+		}
+		snapshots = g_strjoinv(" ", (gchar **)paths->pdata);
+		details[2] = "snapshots";
+		details[3] = snapshots;
 	}
 	vss_authority_check_async(self->authority,
 				  invocation,

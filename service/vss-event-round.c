@@ -231,6 +231,21 @@ idle_done_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * A writer that does not answer must not make the service hold an unbounded
+ * number of events for it. The events that end a writer's wait are exempt:
+ * each backup sends at most one of each, and withholding one would leave the
+ * writer frozen or waiting.
+ */
+static gboolean
+vss_event_round_over_limit(VssEventRound *self, VssRegisteredWriter *writer)
+{
+	if (self->event == VSS_WRITER_EVENT_THAW || self->event == VSS_WRITER_EVENT_ABORT ||
+	    self->event == VSS_WRITER_EVENT_BACKUP_SHUTDOWN)
+		return FALSE;
+	return vss_registered_writer_get_n_pending(writer) >= VSS_WRITER_PENDING_EVENTS_MAX;
+}
+
 void
 vss_event_round_start(VssEventRound *self,
 		      VssEventRoundReplyFunc reply_func,
@@ -249,12 +264,6 @@ vss_event_round_start(VssEventRound *self,
 	vss_event_round_ref(self);
 	for (guint i = 0; i < self->replies->len; i++) {
 		VssEventReply *reply = g_ptr_array_index(self->replies, i);
-		if (vss_registered_writer_is_registered(reply->writer))
-			self->n_pending++;
-	}
-	for (guint i = 0; i < self->replies->len && !self->finished; i++) {
-		VssEventReply *reply = g_ptr_array_index(self->replies, i);
-		GVariant *details = g_ptr_array_index(self->details, i);
 		if (!vss_registered_writer_is_registered(reply->writer)) {
 			reply->status = VSS_EVENT_REPLY_VANISHED;
 			reply->failure = VSS_WRITER_FAILURE_NON_RETRYABLE;
@@ -264,6 +273,25 @@ vss_event_round_start(VssEventRound *self,
 			    vss_writer_event_to_signal_name(self->event));
 			continue;
 		}
+		if (vss_event_round_over_limit(self, reply->writer)) {
+			reply->status = VSS_EVENT_REPLY_FAILED;
+			reply->failure = VSS_WRITER_FAILURE_OUT_OF_RESOURCES;
+			reply->message = g_strdup_printf(
+			    "%s not sent: writer '%s' has %u events unanswered, the most "
+			    "it may have (LimitReached)",
+			    vss_writer_event_to_signal_name(self->event),
+			    vss_registered_writer_get_name(reply->writer),
+			    (guint)VSS_WRITER_PENDING_EVENTS_MAX);
+			g_message("%s", reply->message);
+			continue;
+		}
+		self->n_pending++;
+	}
+	for (guint i = 0; i < self->replies->len && !self->finished; i++) {
+		VssEventReply *reply = g_ptr_array_index(self->replies, i);
+		GVariant *details = g_ptr_array_index(self->details, i);
+		if (reply->status != VSS_EVENT_REPLY_PENDING)
+			continue;
 		vss_event_round_ref(self); /* held by the registry until answered */
 		reply->serial = vss_writer_registry_send_event(self->registry,
 							       reply->writer,

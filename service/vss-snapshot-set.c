@@ -244,3 +244,35 @@ vss_uuid_is_valid(const gchar *str)
 	}
 	return str[36] == '\0';
 }
+
+/**
+ * vss_str_quote:
+ * @str: a string from a caller
+ *
+ * Error messages quote what a caller sent. A printf precision ("%.64s") would
+ * cut a multi-byte character in two, and a message that is not UTF-8 cannot
+ * be sent on the bus (GVariant refuses it with a critical); a control
+ * character would reach logs and an admin's terminal.
+ *
+ * Returns: (transfer full): at most 64 characters of @str, "…" if cut
+ */
+gchar *
+vss_str_quote(const gchar *str)
+{
+	g_autoptr(GString) quoted = g_string_new(NULL);
+	const gchar *p = str;
+
+	if (!g_utf8_validate(str, -1, NULL))
+		return g_strdup("(not UTF-8)");
+	for (guint n = 0; *p != '\0' && n < 64; n++) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c))
+			g_string_append_c(quoted, '?');
+		else
+			g_string_append_unichar(quoted, c);
+		p = g_utf8_next_char(p);
+	}
+	if (*p != '\0')
+		g_string_append(quoted, "…");
+	return g_string_free(g_steal_pointer(&quoted), FALSE);
+}

@@ -89,4 +89,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VssSnapshotSet, vss_snapshot_set_unref)
 gboolean
 vss_uuid_is_valid(const gchar *str);
 
+/* a caller's string as an error message may quote it: at most 64 characters,
+ * cut on a character boundary, with control characters replaced */
+gchar *
+vss_str_quote(const gchar *str);
+
 G_END_DECLS

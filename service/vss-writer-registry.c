@@ -46,6 +46,7 @@ struct _VssWriterRegistry {
 	guint next_id;
 	GHashTable *writers; /* id → VssRegisteredWriter */
 	GQueue order;	     /* of VssRegisteredWriter (unowned), oldest first */
+	GHashTable *owner_counts; /* owner unique name → number of writers */
 };
 
 G_DEFINE_TYPE(VssWriterRegistry, vss_writer_registry, G_TYPE_OBJECT)
@@ -172,23 +173,50 @@ validate_paths(GVariant *value, GError **error)
 			    g_variant_get_type_string(value));
 		return FALSE;
 	}
-	if (g_variant_n_children(value) > 256) {
+	if (g_variant_n_children(value) > VSS_WRITER_PATHS_MAX) {
 		g_set_error(error,
 			    VSS_ERROR,
 			    VSS_ERROR_LIMIT_REACHED,
-			    "option 'paths' holds %" G_GSIZE_FORMAT " paths, at most 256 are allowed",
-			    g_variant_n_children(value));
+			    "option 'paths' holds %" G_GSIZE_FORMAT
+			    " paths, at most %u are allowed",
+			    g_variant_n_children(value),
+			    (guint)VSS_WRITER_PATHS_MAX);
 		return FALSE;
 	}
 	g_variant_iter_init(&iter, value);
 	while (g_variant_iter_next(&iter, "&s", &path)) {
-		if (!g_path_is_absolute(path) || strlen(path) > 4096) {
+		gsize len = strlen(path);
+		if (len > VSS_WRITER_PATH_LENGTH_MAX) {
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_LIMIT_REACHED,
+				    "option 'paths': a path is %" G_GSIZE_FORMAT
+				    " bytes long, at most %u are allowed",
+				    len,
+				    (guint)VSS_WRITER_PATH_LENGTH_MAX);
+			return FALSE;
+		}
+		if (!g_path_is_absolute(path)) {
+			g_autofree gchar *quoted = vss_str_quote(path);
 			g_set_error(error,
 				    VSS_ERROR,
 				    VSS_ERROR_INVALID_ARGUMENT,
-				    "option 'paths': '%.64s' is not an absolute path",
-				    path);
+				    "option 'paths': '%s' is not an absolute path",
+				    quoted);
 			return FALSE;
+		}
+		/* paths end up in front of an admin (vssctl, logs): no
+		 * terminal escapes or line breaks smuggled in */
+		for (gsize i = 0; i < len; i++) {
+			guchar c = (guchar)path[i];
+			if (c < 0x20 || c == 0x7f) {
+				g_set_error_literal(error,
+						    VSS_ERROR,
+						    VSS_ERROR_INVALID_ARGUMENT,
+						    "option 'paths': a path contains a control "
+						    "character");
+				return FALSE;
+			}
 		}
 	}
 	return TRUE;
@@ -294,6 +322,7 @@ vss_writer_registry_dispose(GObject *object)
 	VssWriterRegistry *self = VSS_WRITER_REGISTRY(object);
 	g_queue_clear(&self->order);
 	g_hash_table_remove_all(self->writers);
+	g_hash_table_remove_all(self->owner_counts);
 	G_OBJECT_CLASS(vss_writer_registry_parent_class)->dispose(object);
 }
 
@@ -302,6 +331,7 @@ vss_writer_registry_finalize(GObject *object)
 {
 	VssWriterRegistry *self = VSS_WRITER_REGISTRY(object);
 	g_hash_table_unref(self->writers);
+	g_hash_table_unref(self->owner_counts);
 	G_OBJECT_CLASS(vss_writer_registry_parent_class)->finalize(object);
 }
 
@@ -355,6 +385,7 @@ vss_writer_registry_init(VssWriterRegistry *self)
 	self->next_id = 1;
 	self->writers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_object_unref);
 	g_queue_init(&self->order);
+	self->owner_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 VssWriterRegistry *
@@ -378,18 +409,30 @@ validate_name(const gchar *name, GError **error)
 	if (len > VSS_WRITER_NAME_MAX) {
 		g_set_error(error,
 			    VSS_ERROR,
-			    VSS_ERROR_INVALID_ARGUMENT,
+			    VSS_ERROR_LIMIT_REACHED,
 			    "writer name is %ld characters long, at most %u are allowed",
 			    len,
 			    (guint)VSS_WRITER_NAME_MAX);
 		return FALSE;
 	}
+	/* the name is shown to admins (polkit dialogs, vssctl, logs): nothing
+	 * that moves a terminal's cursor or reorders the text around it */
 	for (const gchar *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
-		if (g_unichar_iscntrl(g_utf8_get_char(p))) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c)) {
 			g_set_error_literal(error,
 					    VSS_ERROR,
 					    VSS_ERROR_INVALID_ARGUMENT,
 					    "writer name contains a control character");
+			return FALSE;
+		}
+		if (g_unichar_type(c) == G_UNICODE_FORMAT) {
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "writer name contains an invisible formatting character "
+				    "(U+%04X)",
+				    c);
 			return FALSE;
 		}
 	}
@@ -426,6 +469,105 @@ parse_timeout_option(GVariant *value, const gchar *key, guint *out, GError **err
 	return TRUE;
 }
 
+/* what RegisterWriter asks for, checked */
+typedef struct {
+	guint freeze_timeout_ms;
+	guint event_timeout_ms;
+	gchar *class_id; /* NULL: none given */
+	GVariant *metadata;
+} VssRegistration;
+
+static void
+vss_registration_clear(VssRegistration *reg)
+{
+	g_clear_pointer(&reg->class_id, g_free);
+	g_clear_pointer(&reg->metadata, g_variant_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VssRegistration, vss_registration_clear)
+
+static gboolean
+parse_registration(const gchar *name, GVariant *options, VssRegistration *reg, GError **error)
+{
+	g_auto(GVariantBuilder) metadata = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	GVariantIter iter;
+	const gchar *key = NULL;
+	GVariant *value = NULL;
+
+	reg->freeze_timeout_ms = VSS_WRITER_FREEZE_TIMEOUT_DEFAULT_MS;
+	reg->event_timeout_ms = VSS_WRITER_EVENT_TIMEOUT_DEFAULT_MS;
+	if (!validate_name(name, error))
+		return FALSE;
+
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) value_owned = value;
+		if (g_strcmp0(key, "freeze-timeout-ms") == 0) {
+			if (!parse_timeout_option(value, key, &reg->freeze_timeout_ms, error))
+				return FALSE;
+		} else if (g_strcmp0(key, "event-timeout-ms") == 0) {
+			if (!parse_timeout_option(value, key, &reg->event_timeout_ms, error))
+				return FALSE;
+		} else if (g_strcmp0(key, "class-id") == 0) {
+			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+			    !g_uuid_string_is_valid(g_variant_get_string(value, NULL))) {
+				g_set_error_literal(error,
+						    VSS_ERROR,
+						    VSS_ERROR_INVALID_ARGUMENT,
+						    "option 'class-id' must be a UUID string");
+				return FALSE;
+			}
+			g_free(reg->class_id);
+			reg->class_id = g_ascii_strdown(g_variant_get_string(value, NULL), -1);
+		} else if (g_strcmp0(key, "paths") == 0) {
+			if (!validate_paths(value, error))
+				return FALSE;
+			g_variant_builder_add(&metadata, "{sv}", "paths", value);
+		} else {
+			g_autofree gchar *quoted = vss_str_quote(key);
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "unknown option '%s'; known: freeze-timeout-ms, "
+				    "event-timeout-ms, class-id, paths",
+				    quoted);
+			return FALSE;
+		}
+	}
+	reg->metadata = g_variant_ref_sink(g_variant_builder_end(&metadata));
+	return TRUE;
+}
+
+gboolean
+vss_writer_registry_check_registration(const gchar *name, GVariant *options, GError **error)
+{
+	g_auto(VssRegistration) reg = {0};
+
+	g_return_val_if_fail(name != NULL, FALSE);
+	g_return_val_if_fail(g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT), FALSE);
+	return parse_registration(name, options, &reg, error);
+}
+
+guint
+vss_writer_registry_count_by_owner(VssWriterRegistry *self, const gchar *owner)
+{
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), 0);
+	return GPOINTER_TO_UINT(g_hash_table_lookup(self->owner_counts, owner));
+}
+
+static void
+vss_writer_registry_count_owner(VssWriterRegistry *self, const gchar *owner, gint delta)
+{
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->owner_counts, owner));
+
+	n = (guint)((gint)n + delta);
+	if (n == 0) {
+		g_hash_table_remove(self->owner_counts, owner);
+		return;
+	}
+	g_hash_table_insert(self->owner_counts, g_strdup(owner), GUINT_TO_POINTER(n));
+}
+
 VssRegisteredWriter *
 vss_writer_registry_add(VssWriterRegistry *self,
 			const gchar *name,
@@ -434,75 +576,36 @@ vss_writer_registry_add(VssWriterRegistry *self,
 			GError **error)
 {
 	g_autoptr(VssRegisteredWriter) writer = NULL;
-	g_auto(GVariantBuilder) metadata = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	g_autofree gchar *class_id = NULL;
-	guint freeze_timeout_ms = VSS_WRITER_FREEZE_TIMEOUT_DEFAULT_MS;
-	guint event_timeout_ms = VSS_WRITER_EVENT_TIMEOUT_DEFAULT_MS;
-	GVariantIter iter;
-	const gchar *key = NULL;
-	GVariant *value = NULL;
+	g_auto(VssRegistration) reg = {0};
 
 	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), NULL);
 	g_return_val_if_fail(name != NULL && owner != NULL, NULL);
 	g_return_val_if_fail(g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT), NULL);
 
-	if (!validate_name(name, error))
+	if (!parse_registration(name, options, &reg, error))
 		return NULL;
-
-	g_variant_iter_init(&iter, options);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) value_owned = value;
-		if (g_strcmp0(key, "freeze-timeout-ms") == 0) {
-			if (!parse_timeout_option(value, key, &freeze_timeout_ms, error))
-				return NULL;
-		} else if (g_strcmp0(key, "event-timeout-ms") == 0) {
-			if (!parse_timeout_option(value, key, &event_timeout_ms, error))
-				return NULL;
-		} else if (g_strcmp0(key, "class-id") == 0) {
-			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
-			    !g_uuid_string_is_valid(g_variant_get_string(value, NULL))) {
-				g_set_error_literal(error,
-						    VSS_ERROR,
-						    VSS_ERROR_INVALID_ARGUMENT,
-						    "option 'class-id' must be a UUID string");
-				return NULL;
-			}
-			g_free(class_id);
-			class_id = g_ascii_strdown(g_variant_get_string(value, NULL), -1);
-		} else if (g_strcmp0(key, "paths") == 0) {
-			if (!validate_paths(value, error))
-				return NULL;
-			g_variant_builder_add(&metadata, "{sv}", "paths", value);
-		} else {
-			g_set_error(error,
-				    VSS_ERROR,
-				    VSS_ERROR_INVALID_ARGUMENT,
-				    "unknown option '%.64s'; known: freeze-timeout-ms, "
-				    "event-timeout-ms, class-id, paths",
-				    key);
-			return NULL;
-		}
-	}
 
 	writer = g_object_new(VSS_TYPE_REGISTERED_WRITER, NULL);
 	writer->id = self->next_id++;
 	writer->name = g_strdup(name);
 	writer->owner = g_strdup(owner);
 	/* a writer that names no class gets a class of its own */
-	writer->class_id = class_id != NULL ? g_steal_pointer(&class_id) : g_uuid_string_random();
-	writer->freeze_timeout_ms = freeze_timeout_ms;
-	writer->event_timeout_ms = event_timeout_ms;
-	writer->metadata = g_variant_ref_sink(g_variant_builder_end(&metadata));
+	writer->class_id = reg.class_id != NULL ? g_steal_pointer(&reg.class_id)
+						: g_uuid_string_random();
+	writer->freeze_timeout_ms = reg.freeze_timeout_ms;
+	writer->event_timeout_ms = reg.event_timeout_ms;
+	writer->metadata = g_steal_pointer(&reg.metadata);
 	writer->registered = TRUE;
 
 	g_hash_table_insert(self->writers, GUINT_TO_POINTER(writer->id), g_object_ref(writer));
 	g_queue_push_tail(&self->order, writer);
+	vss_writer_registry_count_owner(self, owner, 1);
 	g_debug("writer %u '%s' registered by %s (freeze timeout %u ms, event timeout %u ms)",
 		writer->id,
 		writer->name,
 		owner,
-		freeze_timeout_ms,
-		event_timeout_ms);
+		writer->freeze_timeout_ms,
+		writer->event_timeout_ms);
 	g_signal_emit(self, registry_signals[SIGNAL_WRITER_ADDED], 0, writer);
 	return g_steal_pointer(&writer);
 }
@@ -523,6 +626,7 @@ vss_writer_registry_remove(VssWriterRegistry *self,
 	writer->registered = FALSE;
 	g_queue_remove(&self->order, writer);
 	g_hash_table_remove(self->writers, GUINT_TO_POINTER(writer->id));
+	vss_writer_registry_count_owner(self, writer->owner, -1);
 	g_message("writer %u '%s' is gone: %s", writer->id, writer->name, reason);
 
 	/* a writer that leaves with an event pending has failed it; each

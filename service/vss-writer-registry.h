@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "vss-enums.h"
+#include "vss-limits.h"
 
 G_BEGIN_DECLS
 
@@ -20,14 +21,6 @@ G_DECLARE_FINAL_TYPE(VssRegisteredWriter,
 
 #define VSS_TYPE_WRITER_REGISTRY (vss_writer_registry_get_type())
 G_DECLARE_FINAL_TYPE(VssWriterRegistry, vss_writer_registry, VSS, WRITER_REGISTRY, GObject)
-
-#define VSS_WRITER_NAME_MAX		    256
-#define VSS_WRITER_FAILURE_MESSAGE_MAX	    4096
-#define VSS_WRITER_METADATA_MAX		    65536
-#define VSS_WRITER_TIMEOUT_MIN_MS	    10
-#define VSS_WRITER_TIMEOUT_MAX_MS	    3600000
-#define VSS_WRITER_FREEZE_TIMEOUT_DEFAULT_MS 60000
-#define VSS_WRITER_EVENT_TIMEOUT_DEFAULT_MS  30000
 
 /*
  * Called once per event sent with vss_writer_registry_send_event(): with
@@ -84,6 +77,13 @@ vss_writer_registry_add(VssWriterRegistry *self,
 			const gchar *owner,
 			GVariant *options,
 			GError **error);
+/* the checks of vss_writer_registry_add() alone, so that a bad registration
+ * fails before anyone is asked to authorize it */
+gboolean
+vss_writer_registry_check_registration(const gchar *name, GVariant *options, GError **error);
+/* the writers @owner registered that are still registered */
+guint
+vss_writer_registry_count_by_owner(VssWriterRegistry *self, const gchar *owner);
 /* fails every pending event of @writer (non-retryable, @reason) and drops it */
 void
 vss_writer_registry_remove(VssWriterRegistry *self,

@@ -879,8 +879,65 @@ test_writer_options(Fixture *fixture, gconstpointer data)
 					 ":1.1",
 					 g_variant_new("a{sv}", NULL),
 					 &error);
-	g_assert_error(error, VSS_ERROR, VSS_ERROR_INVALID_ARGUMENT);
+	/* a size past a limit (vss-limits.h) */
+	g_assert_error(error, VSS_ERROR, VSS_ERROR_LIMIT_REACHED);
 	g_assert_cmpuint(vss_writer_registry_get_n_writers(fixture->registry), ==, 0);
+}
+
+/* a writer that never answers gets at most VSS_WRITER_PENDING_EVENTS_MAX
+ * events; past that, an event is not sent and counts as failed */
+static void
+test_pending_events_limit(Fixture *fixture, gconstpointer data)
+{
+	VssBackupSession *backups[VSS_WRITER_PENDING_EVENTS_MAX + 1] = {NULL};
+	GAsyncResult *results[VSS_WRITER_PENDING_EVENTS_MAX + 1] = {NULL};
+	VssRegisteredWriter *silent =
+	    add_writer(fixture, "silent", -1, VSS_WRITER_EVENT_IDENTIFY, 500);
+	VssRegisteredWriter *quick = NULL;
+	guint n_silent = 0;
+	guint n_quick = 0;
+
+	quick = add_writer(fixture, "quick", -1, -1, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(backups); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *path = g_strdup_printf("/test/BackupComponents/%u", i + 1);
+		backups[i] = vss_coordinator_create_backup(fixture->coordinator, path);
+		g_assert_true(vss_backup_session_initialize_for_backup(backups[i], &error));
+		vss_backup_session_gather_writer_metadata_async(backups[i],
+								store_result_cb,
+								&results[i]);
+		/* a writer that answers never comes near the limit */
+		while (vss_registered_writer_get_n_pending(quick) > 0)
+			g_main_context_iteration(NULL, TRUE);
+	}
+	g_assert_cmpuint(vss_registered_writer_get_n_pending(silent),
+			 ==,
+			 VSS_WRITER_PENDING_EVENTS_MAX);
+	for (guint i = 0; i < G_N_ELEMENTS(backups); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GPtrArray) writers = NULL;
+
+		writers = vss_backup_session_gather_writer_metadata_finish(backups[i],
+									   wait_for(&results[i]),
+									   &error);
+		g_assert_no_error(error);
+		/* only "quick" answered */
+		g_assert_cmpuint(writers->len, ==, 1);
+		release(backups[i]);
+		g_object_unref(backups[i]);
+		g_object_unref(results[i]);
+	}
+	for (guint i = 0; i < fixture->log->len; i++) {
+		const gchar *entry = g_ptr_array_index(fixture->log, i);
+		if (g_strcmp0(entry, "silent:Identify") == 0)
+			n_silent++;
+		if (g_strcmp0(entry, "quick:Identify") == 0)
+			n_quick++;
+	}
+	/* one Identify was withheld from the writer that had too many */
+	g_assert_cmpuint(n_silent, ==, VSS_WRITER_PENDING_EVENTS_MAX);
+	g_assert_cmpuint(n_quick, ==, VSS_WRITER_PENDING_EVENTS_MAX + 1);
+	g_assert_cmpuint(vss_registered_writer_get_n_pending(silent), ==, 0);
 }
 
 int
@@ -891,6 +948,7 @@ main(int argc, char **argv)
 
 #define ADD(name, func) g_test_add(name, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/coordinator/happy-path", test_happy_path);
+	ADD("/coordinator/pending-events-limit", test_pending_events_limit);
 	ADD("/coordinator/persistent-survives-restart", test_persistent_survives_restart);
 	ADD("/coordinator/incomplete-set-deleted-at-start", test_incomplete_set_deleted_at_start);
 	ADD("/coordinator/rule1-abort-before-prepare", test_abort_before_prepare_is_noop);

@@ -536,19 +536,20 @@ class BadInputTest(VssTestCase):
     def test_writer_registration_refusals(self):
         client = self.client()
         cases = [
-            ('', {}),
-            ('x' * 10000, {}),
-            ('bell\x07', {}),
-            ('w', {'freeze-timeout-ms': GLibVariant('i', 5)}),
-            ('w', {'freeze-timeout-ms': GLibVariant('u', 0)}),
-            ('w', {'event-timeout-ms': GLibVariant('u', 99999999)}),
-            ('w', {'class-id': GLibVariant('s', 'not a uuid')}),
-            ('w', {'paths': GLibVariant('as', ['relative'])}),
-            ('w', {'no-such-option': GLibVariant('b', True)}),
+            ('', {}, 'InvalidArgument'),
+            # a size past a limit of the service (README: "Security model")
+            ('x' * 10000, {}, 'LimitReached'),
+            ('bell\x07', {}, 'InvalidArgument'),
+            ('w', {'freeze-timeout-ms': GLibVariant('i', 5)}, 'InvalidArgument'),
+            ('w', {'freeze-timeout-ms': GLibVariant('u', 0)}, 'InvalidArgument'),
+            ('w', {'event-timeout-ms': GLibVariant('u', 99999999)}, 'InvalidArgument'),
+            ('w', {'class-id': GLibVariant('s', 'not a uuid')}, 'InvalidArgument'),
+            ('w', {'paths': GLibVariant('as', ['relative'])}, 'InvalidArgument'),
+            ('w', {'no-such-option': GLibVariant('b', True)}, 'InvalidArgument'),
         ]
-        for name, options in cases:
+        for name, options, expected in cases:
             with self.subTest(name=name[:20], options=options):
-                self.assertCallFails('InvalidArgument', client.call, VSS_PATH, MANAGER_IFACE,
+                self.assertCallFails(expected, client.call, VSS_PATH, MANAGER_IFACE,
                                      'RegisterWriter', GLibVariant('(sa{sv})', (name, options)))
         objects = client.managed_objects()
         self.assertFalse([p for p in objects if '/Writer/' in p])
@@ -563,7 +564,7 @@ class BadInputTest(VssTestCase):
         self.assertEqual(writer.fail(event.serial, 'bored', '').error_name(), 'InvalidArgument')
         self.assertEqual(writer.fail(event.serial, '', '').error_name(), 'InvalidArgument')
         self.assertEqual(writer.fail(event.serial, 'retryable', 'm' * 5000).error_name(),
-                         'InvalidArgument')
+                         'LimitReached')
         self.assertIsNone(writer.ack(event.serial).error_name())
         self.assertEqual(writer.ack(event.serial).error_name(), 'BadState')
         self.assertEqual(len(pending.wait()), 1)
