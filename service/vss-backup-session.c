@@ -269,6 +269,15 @@ writer_is_active(VssBackupWriter *bw)
 	       vss_registered_writer_is_registered(bw->writer);
 }
 
+/* a writer that takes part and has not been aborted, registered or not: one
+ * that left the bus fails the next event of the backup ("left before ...
+ * was sent"), so that its data, never quiesced, does not pass silently */
+static gboolean
+writer_owes_events(VssBackupWriter *bw)
+{
+	return bw->taking_part && !bw->abort_sent;
+}
+
 static void
 vss_backup_session_clear_round(VssBackupSession *self)
 {
@@ -502,7 +511,7 @@ vss_backup_session_send_to_active(VssBackupSession *self,
 				  GVariantBuilder *extra,
 				  VssEventRoundDoneFunc done_func)
 {
-	vss_backup_session_send_to_writers(self, event, extra, writer_is_active, done_func);
+	vss_backup_session_send_to_writers(self, event, extra, writer_owes_events, done_func);
 }
 
 /* ---- simple calls ----------------------------------------------------- */
@@ -963,7 +972,7 @@ vss_backup_session_thaw(VssBackupSession *self)
 	 * whole window, Freeze sent to Thaw acknowledged */
 	for (guint i = 0; i < self->writers->len; i++) {
 		VssBackupWriter *bw = g_ptr_array_index(self->writers, i);
-		if (!writer_is_active(bw))
+		if (!writer_owes_events(bw))
 			continue;
 		vss_event_round_add(round, bw->writer, details, bw->freeze_deadline, bw);
 	}
@@ -1078,7 +1087,7 @@ vss_backup_session_freeze(VssBackupSession *self)
 		VssBackupWriter *bw = g_ptr_array_index(self->writers, i);
 		guint timeout_ms = vss_registered_writer_get_freeze_timeout_ms(bw->writer);
 		g_auto(GVariantBuilder) extra = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-		if (!writer_is_active(bw))
+		if (!writer_owes_events(bw))
 			continue;
 		g_variant_builder_add(&extra, "{sv}", "timeout-ms", g_variant_new_uint32(timeout_ms));
 		bw->freeze_deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;

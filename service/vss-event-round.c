@@ -303,6 +303,17 @@ vss_event_round_start(VssEventRound *self,
 	}
 	g_ptr_array_set_size(self->details, 0);
 
+	/* a writer that could not be sent the event has failed it: report it
+	 * like any other failure, so that its status, the log and the abort
+	 * rules see it (the callback may cancel the round) */
+	for (guint i = 0; i < self->replies->len && !self->finished; i++) {
+		VssEventReply *reply = g_ptr_array_index(self->replies, i);
+		if (reply->status == VSS_EVENT_REPLY_PENDING || reply->serial != 0)
+			continue;
+		if (self->reply_func != NULL)
+			self->reply_func(self, reply, self->user_data);
+	}
+
 	if (self->n_pending == 0 && !self->finished) {
 		/* nothing to wait for: finish from the main loop, as when
 		 * writers answer, so callers see one behaviour */

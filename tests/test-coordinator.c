@@ -843,6 +843,35 @@ test_writer_vanishes_in_freeze(Fixture *fixture, gconstpointer data)
 	release(backup);
 }
 
+/* a writer that leaves between events has failed the next one it would get */
+static void
+test_writer_vanishes_between_events(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(VssBackupSession) backup = NULL;
+	g_autoptr(GAsyncResult) do_res = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) status = NULL;
+	VssBackupWriterStatus *leaver_status = NULL;
+	VssRegisteredWriter *leaver = NULL;
+
+	add_writer(fixture, "a", -1, -1, 0);
+	leaver = add_writer(fixture, "leaver", -1, -1, 0);
+	backup = prepared_backup(fixture, one_volume, NULL);
+	vss_writer_registry_remove(fixture->registry, leaver, "left the bus");
+	vss_backup_session_do_snapshot_set_async(backup, store_result_cb, &do_res);
+	vss_backup_session_operation_finish(backup, wait_for(&do_res), &error);
+	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
+	g_assert_nonnull(strstr(error->message, "left before PrepareForSnapshot was sent"));
+	status = vss_backup_session_gather_writer_status(backup, NULL);
+	g_assert_cmpuint(status->len, ==, 2);
+	leaver_status = g_ptr_array_index(status, 1);
+	g_assert_cmpuint(leaver_status->state, ==, VSS_WRITER_STATE_FAILED_AT_PREPARE_SNAPSHOT);
+	g_assert_cmpuint(leaver_status->failure, ==, VSS_WRITER_FAILURE_NON_RETRYABLE);
+	/* rule 3: a PrepareForSnapshot failure sends no Abort */
+	g_assert_cmpstr(events_of(fixture, "a"), ==, "Identify PrepareForBackup PrepareForSnapshot");
+	release(backup);
+}
+
 static void
 test_writer_options(Fixture *fixture, gconstpointer data)
 {
@@ -971,6 +1000,7 @@ main(int argc, char **argv)
 	ADD("/coordinator/add-to-snapshot-set-checks", test_add_to_snapshot_set_checks);
 	ADD("/coordinator/serials", test_serials);
 	ADD("/coordinator/writer-vanishes-in-freeze", test_writer_vanishes_in_freeze);
+	ADD("/coordinator/writer-vanishes-between-events", test_writer_vanishes_between_events);
 	ADD("/coordinator/writer-options", test_writer_options);
 #undef ADD
 	return g_test_run();

@@ -570,7 +570,6 @@ class WriterKilledTest(ReliabilityTestCase):
         self.finish(['Identify', 'PrepareForBackup', 'PrepareForSnapshot', 'Abort',
                      'BackupShutdown'])
 
-    @known_bug('BUG-1')
     def test_freeze(self):
         """writer SIGKILLed while frozen (after acknowledging Freeze)"""
         # the bystander holds its Freeze until the service has seen the
@@ -599,7 +598,6 @@ class WriterKilledTest(ReliabilityTestCase):
         self.assertEqual(status[:2], ('failed-at-thaw', 'non-retryable'))
         self.assertFailureLogged('Thaw', 'left before Thaw was sent')
 
-    @known_bug('BUG-1')
     def test_between_prepare_for_backup_and_do_snapshot_set(self):
         """writer SIGKILLed between PrepareForBackup and DoSnapshotSet (never frozen)"""
         self.start(None)
