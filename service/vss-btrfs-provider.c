@@ -339,6 +339,46 @@ vss_btrfs_get_fsid(gint fd, const gchar *path, gchar **fsid, GError **error)
 }
 
 /*
+ * Whether the filesystem a record names is the one at @path now (or at its
+ * nearest existing parent): if it is not, a snapshot missing below @path is
+ * on a filesystem that is not mounted, not deleted.
+ */
+static gboolean
+vss_btrfs_record_filesystem_present(VssSnapshotInfo *info, GError **error)
+{
+	g_autofree gchar *dir = NULL;
+
+	/* an open volume, or a record from before the key was kept */
+	if (info->volume != NULL || info->filesystem_key == NULL)
+		return TRUE;
+	/* only a look at which filesystem is there: nothing is opened for use */
+	dir = g_strdup(info->source_path);
+	for (;;) {
+		g_auto(VssFd) fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		gchar *parent = NULL;
+		if (fd >= 0) {
+			g_autofree gchar *fsid = NULL;
+			if (vss_btrfs_get_fsid(fd, dir, &fsid, NULL) &&
+			    g_strcmp0(fsid, info->filesystem_key) == 0)
+				return TRUE;
+			break;
+		}
+		if (g_strcmp0(dir, "/") == 0)
+			break;
+		parent = g_path_get_dirname(dir);
+		g_free(dir);
+		dir = parent;
+	}
+	g_set_error(error,
+		    VSS_ERROR,
+		    VSS_ERROR_PROVIDER_FAILURE,
+		    "the btrfs filesystem %s of %s is not mounted there",
+		    info->filesystem_key,
+		    info->source_path);
+	return FALSE;
+}
+
+/*
  * Snapshots go only where nobody but root can add, rename or remove entries:
  * otherwise the name a record gives could be made to lead to another
  * subvolume. Checked through @fd, the snapshot directory of @volume_path
@@ -1074,6 +1114,8 @@ vss_btrfs_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info,
 
 	if (!vss_btrfs_check_record(info, error))
 		return FALSE;
+	if (!vss_btrfs_record_filesystem_present(info, error))
+		return FALSE;
 
 	snapdir_fd = vss_btrfs_open_record_snapshot_dir(info, &gone, error);
 	if (snapdir_fd < 0)
@@ -1146,7 +1188,7 @@ vss_btrfs_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info,
 }
 
 static gboolean
-vss_btrfs_provider_snapshot_exists(VssProvider *provider, VssSnapshotInfo *info)
+vss_btrfs_provider_snapshot_exists(VssProvider *provider, VssSnapshotInfo *info, GError **error)
 {
 	g_auto(VssFd) snapdir_fd = -1;
 	g_auto(VssFd) snapshot_fd = -1;
@@ -1158,6 +1200,8 @@ vss_btrfs_provider_snapshot_exists(VssProvider *provider, VssSnapshotInfo *info)
 		g_debug("%s", error_local->message);
 		return FALSE;
 	}
+	if (!vss_btrfs_record_filesystem_present(info, error))
+		return FALSE;
 	snapdir_fd = vss_btrfs_open_record_snapshot_dir(info, &gone, &error_local);
 	if (snapdir_fd < 0) {
 		if (error_local != NULL)

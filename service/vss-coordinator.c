@@ -84,6 +84,7 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 	for (guint i = 0; i < sets->len; i++) {
 		VssSnapshotSet *set = g_ptr_array_index(sets, i);
 		guint n_present = 0;
+		gboolean unknown = FALSE;
 		g_autoptr(GError) error_local = NULL;
 
 		/* the requester of an incomplete or backup-context set is gone */
@@ -102,11 +103,21 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 		}
 
 		/* persistent: list what is still there */
-		for (guint j = 0; j < set->snapshots->len; j++) {
+		for (guint j = 0; j < set->snapshots->len && !unknown; j++) {
 			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, j);
+			g_autoptr(GError) error_exists = NULL;
 			if (!info->created)
 				continue;
-			if (!vss_provider_snapshot_exists(self->provider, info)) {
+			if (!vss_provider_snapshot_exists(self->provider, info, &error_exists)) {
+				if (error_exists != NULL) {
+					/* its filesystem is away: neither list nor
+					 * forget the set; the next start looks again */
+					g_warning("snapshot set %s: %s: keeping its record",
+						  set->id,
+						  error_exists->message);
+					unknown = TRUE;
+					continue;
+				}
 				g_message("snapshot %s of set %s was deleted outside vss",
 					  info->snapshot_path,
 					  set->id);
@@ -115,6 +126,8 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 			}
 			n_present++;
 		}
+		if (unknown)
+			continue;
 		if (n_present == 0) {
 			if (!vss_snapshot_store_remove(self->store, set->id, &error_local))
 				g_warning("%s", error_local->message);

@@ -95,11 +95,13 @@ vss_provider_build_snapshot_path(VssProvider *self, VssVolume *volume, const gch
  * vss_provider_snapshot_exists:
  * @self: a #VssProvider
  * @snapshot: a snapshot record
+ * @error: (nullable): set when the provider cannot tell (the snapshot's
+ *   filesystem is not mounted)
  *
  * Returns: %TRUE if the snapshot is on disk
  */
 gboolean
-vss_provider_snapshot_exists(VssProvider *self, VssSnapshotInfo *snapshot)
+vss_provider_snapshot_exists(VssProvider *self, VssSnapshotInfo *snapshot, GError **error)
 {
 	VssProviderInterface *iface;
 
@@ -109,7 +111,7 @@ vss_provider_snapshot_exists(VssProvider *self, VssSnapshotInfo *snapshot)
 	iface = VSS_PROVIDER_GET_IFACE(self);
 	if (iface->snapshot_exists == NULL)
 		return FALSE;
-	return iface->snapshot_exists(self, snapshot);
+	return iface->snapshot_exists(self, snapshot, error);
 }
 
 /**

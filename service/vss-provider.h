@@ -41,8 +41,9 @@ struct _VssProviderInterface {
 	gboolean (*create_snapshots)(VssProvider *self, GPtrArray *snapshots, GError **error);
 	/* deletes one snapshot; a snapshot that is already gone is no error */
 	gboolean (*delete_snapshot)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
-	/* whether the snapshot is still on disk */
-	gboolean (*snapshot_exists)(VssProvider *self, VssSnapshotInfo *snapshot);
+	/* whether the snapshot is still on disk; FALSE with @error set when it
+	 * cannot tell (its filesystem is not mounted) */
+	gboolean (*snapshot_exists)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
 };
 
 const gchar *
@@ -52,7 +53,7 @@ vss_provider_open_volume(VssProvider *self, const gchar *path, GError **error);
 gchar *
 vss_provider_build_snapshot_path(VssProvider *self, VssVolume *volume, const gchar *snapshot_id);
 gboolean
-vss_provider_snapshot_exists(VssProvider *self, VssSnapshotInfo *snapshot);
+vss_provider_snapshot_exists(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
 /* blocking: for start-up reconciliation only */
 gboolean
 vss_provider_delete_snapshot(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);

@@ -126,8 +126,10 @@ vss_snapshot_info_new(const gchar *id,
 	self->set_id = g_strdup(set_id);
 	self->source_path = g_strdup(source_path);
 	self->snapshot_path = g_strdup(snapshot_path);
-	if (volume != NULL)
+	if (volume != NULL) {
 		self->volume = vss_volume_ref(volume);
+		self->filesystem_key = g_strdup(vss_volume_get_filesystem_key(volume));
+	}
 	return self;
 }
 
@@ -150,6 +152,7 @@ vss_snapshot_info_unref(VssSnapshotInfo *self)
 	g_free(self->set_id);
 	g_free(self->source_path);
 	g_free(self->snapshot_path);
+	g_free(self->filesystem_key);
 	g_free(self);
 }
 

@@ -48,6 +48,7 @@ typedef struct {
 	gchar *snapshot_path;
 	gint64 creation_time; /* µs since the epoch, 0 until created */
 	VssVolume *volume;    /* nullable */
+	gchar *filesystem_key; /* nullable: the source's filesystem, kept in the record */
 	gboolean created;
 } VssSnapshotInfo;
 

@@ -150,6 +150,10 @@ vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **er
 		g_key_file_set_string(kf, group, "SnapshotPath", info->snapshot_path);
 		g_key_file_set_int64(kf, group, "CreationTime", info->creation_time);
 		g_key_file_set_boolean(kf, group, "Created", info->created);
+		/* so that a start-up with that filesystem not mounted can tell a
+		 * missing snapshot from a deleted one */
+		if (info->filesystem_key != NULL)
+			g_key_file_set_string(kf, group, "Filesystem", info->filesystem_key);
 		g_ptr_array_add(ids, info->id);
 	}
 	g_key_file_set_string_list(kf,
@@ -270,6 +274,8 @@ vss_snapshot_store_load_snapshot(GKeyFile *kf,
 	info = vss_snapshot_info_new(snapshot_id, set_id, source_path, snapshot_path, NULL);
 	info->creation_time = creation_time;
 	info->created = created;
+	/* records written before it was kept have none */
+	info->filesystem_key = g_key_file_get_string(kf, group, "Filesystem", NULL);
 	return g_steal_pointer(&info);
 }
 

@@ -7,11 +7,7 @@ Run by meson as the test 'fault-matrix-summary', after every other test (it
 has the lowest priority). It reads the results of the newest run (one meson
 test run is one parent process; see run_id() in test_reliability.py) and
 fails if a test of test_reliability.py has no result in that run, or if a
-fault was not survived. A test marked as a known bug (known_bug() in
-test_reliability.py, listed in tests/GUARANTEES.md) is listed as NOT SURVIVED
-with its reference, and fails the summary only with
-VSS_FAULT_MATRIX_STRICT=1 (its own meson test passes as an expected failure,
-and fails as an unexpected success once the bug is fixed).
+fault was not survived.
 
     fault-matrix-summary.py [RESULTS_DIR]
 """
@@ -33,7 +29,6 @@ def main():
     root = os.environ.get('VSS_BUILD_ROOT') or os.path.join(TESTS_DIR, '..', '_build')
     directory = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, 'fault-matrix')
     expected = list_tests(os.path.join(TESTS_DIR, 'test_reliability.py'))
-    strict = os.environ.get('VSS_FAULT_MATRIX_STRICT') == '1'
 
     results = []
     if os.path.isdir(directory):
@@ -56,11 +51,6 @@ def main():
             continue
         if record['survived']:
             verdict = 'survived'
-        elif record.get('known_bug') and record['passed']:
-            held = 'invariants held' if record['checked'] else 'invariants broken'
-            verdict = f'NOT SURVIVED: known bug {record["known_bug"]} ({held})'
-            if strict:
-                problems.append(f'{test}: known bug {record["known_bug"]}: {record["error"]}')
         else:
             verdict = 'NOT SURVIVED'
             problems.append(f'{test}: {record["error"] or "the invariants were not checked"}')
@@ -71,7 +61,6 @@ def main():
 
     tried = sum(1 for r in rows if r[2] != 'NOT RUN')
     survived = sum(1 for r in rows if r[2] == 'survived')
-    known = sum(1 for r in rows if 'known bug' in r[2])
     width = max(len(r[1]) for r in rows)
     cat_width = max(len(r[0]) for r in rows)
     lines = [f'Fault matrix of test_reliability.py (run {newest}, {directory})', '']
@@ -83,7 +72,7 @@ def main():
             lines.append(f'{"":{cat_width}}      {note}')
     lines.append('')
     lines.append(f'faults tried: {tried} of {len(expected)}, survived: {survived}, '
-                 f'not survived (known bugs): {known}, failed: {len(problems)}')
+                 f'failed: {len(problems)}')
     for problem in problems:
         lines.append(f'FAILED: {problem}')
     table = '\n'.join(lines)

@@ -618,7 +618,7 @@ test_create_delete(Fixture *fixture, gconstpointer user_data)
 	info1 = make_info(fixture, volume1);
 	info2 = make_info(fixture, volume2);
 	snapshots = ptr_array_of(info1, info2, NULL);
-	g_assert_false(vss_provider_snapshot_exists(fixture->provider, info1));
+	g_assert_false(vss_provider_snapshot_exists(fixture->provider, info1, NULL));
 	g_assert_true(create_sync(fixture->provider, snapshots, &error));
 	g_assert_no_error(error);
 
@@ -630,8 +630,8 @@ test_create_delete(Fixture *fixture, gconstpointer user_data)
 	assert_read_only_snapshot(info2->snapshot_path);
 	assert_file_contents(info1->snapshot_path, "data", "one");
 	assert_file_contents(info2->snapshot_path, "data", "two");
-	g_assert_true(vss_provider_snapshot_exists(fixture->provider, info1));
-	g_assert_true(vss_provider_snapshot_exists(fixture->provider, info2));
+	g_assert_true(vss_provider_snapshot_exists(fixture->provider, info1, NULL));
+	g_assert_true(vss_provider_snapshot_exists(fixture->provider, info2, NULL));
 
 	/* a snapshot is a frozen, read-only copy */
 	write_file(path1, "data", "changed");
@@ -659,8 +659,8 @@ test_create_delete(Fixture *fixture, gconstpointer user_data)
 	g_assert_false(info2->created);
 	g_assert_false(g_file_test(info1->snapshot_path, G_FILE_TEST_EXISTS));
 	g_assert_false(g_file_test(info2->snapshot_path, G_FILE_TEST_EXISTS));
-	g_assert_false(vss_provider_snapshot_exists(fixture->provider, info1));
-	g_assert_false(vss_provider_snapshot_exists(fixture->provider, info2));
+	g_assert_false(vss_provider_snapshot_exists(fixture->provider, info1, NULL));
+	g_assert_false(vss_provider_snapshot_exists(fixture->provider, info2, NULL));
 	g_assert_true(g_file_test(info3->snapshot_path, G_FILE_TEST_IS_DIR));
 
 	/* deleting what is gone is no error */
@@ -673,11 +673,11 @@ test_create_delete(Fixture *fixture, gconstpointer user_data)
 		g_autoptr(VssSnapshotInfo) record =
 		    make_record(info3->id, info3->source_path, info3->snapshot_path);
 
-		g_assert_true(vss_provider_snapshot_exists(fixture->provider, record));
+		g_assert_true(vss_provider_snapshot_exists(fixture->provider, record, NULL));
 		g_assert_true(vss_provider_delete_snapshot(fixture->provider, record, &error));
 		g_assert_no_error(error);
 		g_assert_false(g_file_test(info3->snapshot_path, G_FILE_TEST_EXISTS));
-		g_assert_false(vss_provider_snapshot_exists(fixture->provider, record));
+		g_assert_false(vss_provider_snapshot_exists(fixture->provider, record, NULL));
 		g_assert_true(vss_provider_delete_snapshot(fixture->provider, record, &error));
 		g_assert_no_error(error);
 	}
@@ -823,7 +823,7 @@ test_delete_refuses(Fixture *fixture, gconstpointer user_data)
 		g_assert_error(error, VSS_ERROR, VSS_ERROR_INVALID_ARGUMENT);
 		g_clear_error(&error);
 		g_assert_true(info->created);
-		g_assert_false(vss_provider_snapshot_exists(fixture->provider, info));
+		g_assert_false(vss_provider_snapshot_exists(fixture->provider, info, NULL));
 	}
 	assert_read_only_snapshot(outside);
 	g_assert_cmpint(btrfs_util_is_subvolume(path), ==, BTRFS_UTIL_OK);
@@ -908,7 +908,7 @@ test_delete_refuses_non_snapshots(Fixture *fixture, gconstpointer user_data)
 		g_assert_error(error, VSS_ERROR, VSS_ERROR_PROVIDER_FAILURE);
 		g_clear_error(&error);
 		g_assert_true(info->created);
-		g_assert_false(vss_provider_snapshot_exists(fixture->provider, info));
+		g_assert_false(vss_provider_snapshot_exists(fixture->provider, info, NULL));
 	}
 	g_assert_cmpint(btrfs_util_is_subvolume(writable), ==, BTRFS_UTIL_OK);
 	g_assert_true(g_file_test(plain, G_FILE_TEST_IS_DIR));
@@ -942,8 +942,8 @@ test_delete_gone(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	/* neither the source nor its .vss-snapshots exist: nothing to delete */
-	g_assert_false(vss_provider_snapshot_exists(fixture->provider, no_snapdir));
-	g_assert_false(vss_provider_snapshot_exists(fixture->provider, no_source));
+	g_assert_false(vss_provider_snapshot_exists(fixture->provider, no_snapdir, NULL));
+	g_assert_false(vss_provider_snapshot_exists(fixture->provider, no_source, NULL));
 	g_assert_true(delete_sync(fixture->provider, records, TRUE, &error));
 	g_assert_no_error(error);
 	g_assert_false(no_snapdir->created);
@@ -1015,19 +1015,19 @@ test_swap(Fixture *fixture, gconstpointer user_data)
 		g_autoptr(GPtrArray) one = ptr_array_of(record1, NULL);
 		g_autoptr(GPtrArray) two = ptr_array_of(record2, NULL);
 
-		g_assert_false(vss_provider_snapshot_exists(fixture->provider, record1));
+		g_assert_false(vss_provider_snapshot_exists(fixture->provider, record1, NULL));
 		g_assert_false(delete_sync(fixture->provider, one, TRUE, &error));
 		g_assert_error(error, VSS_ERROR, VSS_ERROR_PROVIDER_FAILURE);
 		g_clear_error(&error);
-		g_assert_false(vss_provider_snapshot_exists(fixture->provider, record2));
+		g_assert_false(vss_provider_snapshot_exists(fixture->provider, record2, NULL));
 		g_assert_true(delete_sync(fixture->provider, two, TRUE, &error));
 		g_assert_no_error(error);
 		g_assert_cmpint(btrfs_util_is_subvolume(path2), ==, BTRFS_UTIL_OK);
 	}
 
 	/* while the descriptors still reach the real snapshots */
-	g_assert_true(vss_provider_snapshot_exists(fixture->provider, info1));
-	g_assert_true(vss_provider_snapshot_exists(fixture->provider, info2));
+	g_assert_true(vss_provider_snapshot_exists(fixture->provider, info1, NULL));
+	g_assert_true(vss_provider_snapshot_exists(fixture->provider, info2, NULL));
 	g_assert_true(delete_sync(fixture->provider, snapshots, TRUE, &error));
 	g_assert_no_error(error);
 	for (guint i = 0; i < G_N_ELEMENTS(infos); i++) {

@@ -26,13 +26,8 @@ the others are the harness's in-process writers and requesters.
 The load tests at the end run 200 backup cycles with 100 writers in 4
 processes, and 20 requesters hammering CreateBackupComponents/Release while
 backups run.
-
-Tests marked @known_bug('BUG-n') show a bug not fixed yet (tests/GUARANTEES.md
-says which): they assert the right behaviour and count as expected failures
-until the fix lands, then as unexpected successes until the marker goes.
 """
 
-import functools
 import json
 import os
 import re
@@ -42,7 +37,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 import unittest
 
 import btrfsutil
@@ -68,24 +62,6 @@ def run_id():
 
 FULL_CYCLE = ['Identify', 'PrepareForBackup', 'PrepareForSnapshot', 'Freeze', 'Thaw',
               'PostSnapshot', 'BackupComplete', 'BackupShutdown']
-
-
-def known_bug(reference):
-    """Marks a test that shows a bug of vssd or libvss-gobject not fixed yet.
-
-    The test keeps its assertions of the right behaviour and runs every time;
-    unittest counts its failure as expected, so CI stays green, while the fault
-    matrix lists it as 'KNOWN BUG <reference>' and as not survived. Once the
-    bug is fixed the test passes, unittest reports an unexpected success, and
-    the marker must go.
-    """
-    def decorate(method):
-        @functools.wraps(method)
-        def wrapper(self, *args, **kwargs):
-            self.known_bug = reference
-            return method(self, *args, **kwargs)
-        return unittest.expectedFailure(wrapper)
-    return decorate
 
 
 # ---- processes of their own ------------------------------------------------------------------
@@ -219,7 +195,6 @@ class ReliabilityTestCase(VssTestCase):
         self.processes = []
         self.extra_images = []
         self.notes = {}
-        self.known_bug = None
         self.survived_checked = False
         self.started_at = time.monotonic()
         # cleanups run last-in first-out: the result is written last, after
@@ -244,24 +219,13 @@ class ReliabilityTestCase(VssTestCase):
             for test, text in outcome.result.errors + outcome.result.failures:
                 if test is self and text:
                     error = text.strip().splitlines()[-1]
-        expected_failure = getattr(outcome, 'expectedFailure', None)
-        if expected_failure is not None:
-            error = ''.join(traceback.format_exception_only(expected_failure[0],
-                                                            expected_failure[1])).strip()
-        # a known bug whose test passes is fixed (unittest reports an
-        # unexpected success, and the marker must go)
-        bug_fixed = bool(self.known_bug and passed and expected_failure is None)
-        if bug_fixed:
-            error = f'known bug {self.known_bug} is fixed: remove @known_bug'
         record = {
             'test': f'{type(self).__name__}.{self._testMethodName}',
             'category': self.category,
             'fault': self.shortDescription() or self._testMethodName,
-            'survived': bool(passed and self.survived_checked and
-                             (self.known_bug is None or bug_fixed)),
+            'survived': bool(passed and self.survived_checked),
             'checked': self.survived_checked,
             'passed': passed,
-            'known_bug': self.known_bug,
             'error': error.splitlines()[-1][:300] if error else '',
             'notes': self.notes,
             'duration_s': round(time.monotonic() - self.started_at, 2),
@@ -1057,7 +1021,6 @@ class FilesystemTest(ReliabilityTestCase):
         subprocess.run(['mount', '-o', 'loop', image.image, image.mountpoint], check=True)
         image.mounted = True
 
-    @known_bug('BUG-3')
     def test_not_mounted_when_vssd_starts(self):
         """filesystem of a persistent set not mounted (yet) when vssd starts"""
         image = self.extra_btrfs()
@@ -1083,7 +1046,6 @@ class FilesystemTest(ReliabilityTestCase):
         self.assertSurvived()
         self.assertEqual(listed, [set_id])
 
-    @known_bug('BUG-3')
     def test_not_mounted_when_vssd_restarts_after_a_crash(self):
         """vssd killed with a snapshot made; its filesystem not mounted when vssd restarts"""
         image = self.extra_btrfs()

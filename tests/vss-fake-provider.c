@@ -103,7 +103,7 @@ vss_fake_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info, 
 }
 
 static gboolean
-vss_fake_provider_snapshot_exists(VssProvider *provider, VssSnapshotInfo *info)
+vss_fake_provider_snapshot_exists(VssProvider *provider, VssSnapshotInfo *info, GError **error)
 {
 	return vss_fake_provider_has_snapshot(VSS_FAKE_PROVIDER(provider), info->id);
 }
