@@ -328,17 +328,25 @@ vss_backup_session_finish_op(VssBackupSession *self, GError *error)
 		g_task_return_boolean(task, TRUE);
 }
 
+/* a released object takes no more calls (its bus object is going away) */
+static gboolean
+vss_backup_session_check_not_released(VssBackupSession *self, GError **error)
+{
+	if (!self->released)
+		return TRUE;
+	g_set_error(error,
+		    VSS_ERROR,
+		    VSS_ERROR_OBJECT_NOT_FOUND,
+		    "%s has been released",
+		    self->object_path);
+	return FALSE;
+}
+
 static gboolean
 vss_backup_session_check_idle(VssBackupSession *self, const gchar *method, GError **error)
 {
-	if (self->released) {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_OBJECT_NOT_FOUND,
-			    "%s has been released",
-			    self->object_path);
+	if (!vss_backup_session_check_not_released(self, error))
 		return FALSE;
-	}
 	if (self->op != OP_NONE) {
 		g_set_error(error,
 			    VSS_ERROR,
@@ -596,14 +604,8 @@ vss_backup_session_gather_writer_status(VssBackupSession *self, GError **error)
 {
 	g_return_val_if_fail(VSS_IS_BACKUP_SESSION(self), NULL);
 
-	if (self->released) {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_OBJECT_NOT_FOUND,
-			    "%s has been released",
-			    self->object_path);
+	if (!vss_backup_session_check_not_released(self, error))
 		return NULL;
-	}
 	/* every state after metadata-gathered; a restore once it has writers */
 	if (self->state <= VSS_BACKUP_STATE_INITIALIZED ||
 	    (self->state == VSS_BACKUP_STATE_RESTORE_INITIALIZED && !self->metadata_gathered)) {
@@ -1443,13 +1445,10 @@ vss_backup_session_abort_backup_async(VssBackupSession *self,
 							    vss_backup_session_abort_backup_async,
 							    callback,
 							    user_data);
+	g_autoptr(GError) error = NULL;
 
-	if (self->released) {
-		g_task_return_new_error(task,
-					VSS_ERROR,
-					VSS_ERROR_OBJECT_NOT_FOUND,
-					"%s has been released",
-					self->object_path);
+	if (!vss_backup_session_check_not_released(self, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
 	/* rule 7 */
@@ -1583,13 +1582,10 @@ vss_backup_session_release_async(VssBackupSession *self,
 							    vss_backup_session_release_async,
 							    callback,
 							    user_data);
+	g_autoptr(GError) error = NULL;
 
-	if (self->released) {
-		g_task_return_new_error(task,
-					VSS_ERROR,
-					VSS_ERROR_OBJECT_NOT_FOUND,
-					"%s has been released",
-					self->object_path);
+	if (!vss_backup_session_check_not_released(self, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
 	g_message("%s: release: %s", self->object_path, reason);
