@@ -133,6 +133,7 @@ vss_backup_session_set_state(VssBackupSession *self, VssBackupState state)
 {
 	if (self->state == state)
 		return;
+	/* every state change goes to the journal: it tells why a backup ended */
 	g_message("%s: %s → %s",
 		  self->object_path,
 		  vss_backup_state_to_string(self->state),
@@ -569,7 +570,7 @@ vss_backup_session_set_context(VssBackupSession *self, const gchar *context, GEr
 	}
 	if (self->context != value) {
 		self->context = value;
-		g_message("%s: context %s", self->object_path, context);
+		g_debug("%s: context %s", self->object_path, context);
 		g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_CONTEXT]);
 	}
 	return TRUE;
@@ -692,7 +693,7 @@ vss_backup_session_add_to_snapshot_set(VssBackupSession *self, const gchar *path
 					      vss_volume_get_path(volume),
 					      snapshot_path,
 					      volume));
-	g_message("%s: added %s to snapshot set %s", self->object_path, path, self->set->id);
+	g_debug("%s: added %s to snapshot set %s", self->object_path, path, self->set->id);
 	return g_steal_pointer(&snapshot_id);
 }
 
@@ -722,7 +723,7 @@ vss_backup_session_identify_done_cb(VssEventRound *round, gpointer user_data)
 	self->op = OP_NONE;
 	if (self->state == VSS_BACKUP_STATE_INITIALIZED)
 		vss_backup_session_set_state(self, VSS_BACKUP_STATE_METADATA_GATHERED);
-	g_message("%s: %u writer(s) answered Identify", self->object_path, self->writers->len);
+	g_debug("%s: %u writer(s) answered Identify", self->object_path, self->writers->len);
 	g_task_return_pointer(task,
 			      vss_backup_session_writer_statuses(self),
 			      (GDestroyNotify)g_ptr_array_unref);

@@ -150,7 +150,7 @@ vss_coordinator_create_backup(VssCoordinator *self, const gchar *object_path)
 
 	backup = vss_backup_session_new(self, self->next_backup_id++, object_path);
 	g_hash_table_add(self->backups, g_object_ref(backup));
-	g_message("%s: created", object_path);
+	g_debug("%s: created", object_path);
 	return backup;
 }
 

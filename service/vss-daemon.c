@@ -91,10 +91,13 @@ vss_backup_object_free(VssBackupObject *bo)
 	g_free(bo);
 }
 
+static void vss_writer_skeleton_forget(gpointer iface);
+
 static void
 vss_writer_object_free(VssWriterObject *wo)
 {
-	g_signal_handlers_disconnect_by_data(wo->writer, wo);
+	/* a call already on its way to the skeleton must not reach @wo */
+	vss_writer_skeleton_forget(wo->iface);
 	vss_daemon_unexport(wo->daemon, wo->path);
 	g_object_unref(wo->writer);
 	g_object_unref(wo->iface);
@@ -741,14 +744,118 @@ vss_daemon_backup_released_cb(VssCoordinator *coordinator,
 /* ---- Writer --------------------------------------------------------------------- */
 
 static gboolean
+handle_writer_ack(VssDBusWriter *iface,
+		  GDBusMethodInvocation *invocation,
+		  guint64 serial,
+		  gpointer user_data);
+static gboolean
+handle_writer_fail(VssDBusWriter *iface,
+		   GDBusMethodInvocation *invocation,
+		   guint64 serial,
+		   const gchar *failure_str,
+		   const gchar *message,
+		   gpointer user_data);
+static gboolean
+handle_writer_set_metadata(VssDBusWriter *iface,
+			   GDBusMethodInvocation *invocation,
+			   GVariant *metadata,
+			   gpointer user_data);
+static gboolean
+handle_writer_unregister(VssDBusWriter *iface,
+			 GDBusMethodInvocation *invocation,
+			 gpointer user_data);
+
+/* the handlers are the class's, not a closure per writer */
+#define VSS_TYPE_WRITER_SKELETON (vss_writer_skeleton_get_type())
+G_DECLARE_FINAL_TYPE(VssWriterSkeleton,
+		     vss_writer_skeleton,
+		     VSS,
+		     WRITER_SKELETON,
+		     VssDBusWriterSkeleton)
+struct _VssWriterSkeleton {
+	VssDBusWriterSkeleton parent_instance;
+	VssWriterObject *wo;
+};
+
+static gboolean
+vss_writer_skeleton_handle_ack(VssDBusWriter *object,
+			       GDBusMethodInvocation *invocation,
+			       guint64 serial)
+{
+	return handle_writer_ack(object, invocation, serial, VSS_WRITER_SKELETON(object)->wo);
+}
+
+static gboolean
+vss_writer_skeleton_handle_fail(VssDBusWriter *object,
+				GDBusMethodInvocation *invocation,
+				guint64 serial,
+				const gchar *failure,
+				const gchar *message)
+{
+	return handle_writer_fail(object,
+				  invocation,
+				  serial,
+				  failure,
+				  message,
+				  VSS_WRITER_SKELETON(object)->wo);
+}
+
+static gboolean
+vss_writer_skeleton_handle_set_metadata(VssDBusWriter *object,
+					GDBusMethodInvocation *invocation,
+					GVariant *metadata)
+{
+	return handle_writer_set_metadata(object,
+					  invocation,
+					  metadata,
+					  VSS_WRITER_SKELETON(object)->wo);
+}
+
+static gboolean
+vss_writer_skeleton_handle_unregister(VssDBusWriter *object, GDBusMethodInvocation *invocation)
+{
+	return handle_writer_unregister(object, invocation, VSS_WRITER_SKELETON(object)->wo);
+}
+
+static void
+vss_writer_skeleton_iface_init(VssDBusWriterIface *iface)
+{
+	iface->handle_ack = vss_writer_skeleton_handle_ack;
+	iface->handle_fail = vss_writer_skeleton_handle_fail;
+	iface->handle_set_metadata = vss_writer_skeleton_handle_set_metadata;
+	iface->handle_unregister = vss_writer_skeleton_handle_unregister;
+}
+
+G_DEFINE_TYPE_WITH_CODE(VssWriterSkeleton,
+			vss_writer_skeleton,
+			VSS_DBUS_TYPE_WRITER_SKELETON,
+			G_IMPLEMENT_INTERFACE(VSS_DBUS_TYPE_WRITER, vss_writer_skeleton_iface_init))
+
+static void
+vss_writer_skeleton_class_init(VssWriterSkeletonClass *klass)
+{
+}
+
+static void
+vss_writer_skeleton_forget(gpointer iface)
+{
+	VSS_WRITER_SKELETON(iface)->wo = NULL;
+}
+
+static void
+vss_writer_skeleton_init(VssWriterSkeleton *self)
+{
+}
+
+static gboolean
 vss_writer_object_check_owner(VssWriterObject *wo, GDBusMethodInvocation *invocation)
 {
-	if (!vss_registered_writer_is_registered(wo->writer)) {
+	if (wo == NULL || !vss_registered_writer_is_registered(wo->writer)) {
 		g_dbus_method_invocation_return_error(invocation,
 						      VSS_ERROR,
 						      VSS_ERROR_OBJECT_NOT_FOUND,
 						      "%s is no longer registered",
-						      wo->path);
+						      g_dbus_method_invocation_get_object_path(invocation));
 		return FALSE;
 	}
 	if (g_strcmp0(g_dbus_method_invocation_get_sender(invocation),
@@ -878,12 +985,11 @@ handle_writer_unregister(VssDBusWriter *iface,
 			 gpointer user_data)
 {
 	VssWriterObject *wo = user_data;
-	VssDaemon *self = wo->daemon;
 
 	if (!vss_writer_object_check_owner(wo, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	/* @wo is freed from the writer-removed handler */
-	vss_writer_registry_remove(self->registry, wo->writer, "the writer unregistered");
+	vss_writer_registry_remove(wo->daemon->registry, wo->writer, "the writer unregistered");
 	vss_dbus_writer_complete_unregister(iface, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -909,25 +1015,27 @@ vss_daemon_add_writer(VssDaemon *self, VssRegisteredWriter *writer)
 	wo->daemon = self;
 	wo->writer = g_object_ref(writer);
 	wo->path = vss_daemon_writer_path(vss_registered_writer_get_id(writer));
-	wo->iface = vss_dbus_writer_skeleton_new();
+	wo->iface = g_object_new(VSS_TYPE_WRITER_SKELETON, NULL);
+	VSS_WRITER_SKELETON(wo->iface)->wo = wo;
 	vss_dbus_writer_set_name(wo->iface, vss_registered_writer_get_name(writer));
 	vss_dbus_writer_set_class_id(wo->iface, vss_registered_writer_get_class_id(writer));
 	vss_writer_object_status_changed_cb(writer, wo);
 
-	g_signal_connect(wo->iface, "handle-ack", G_CALLBACK(handle_writer_ack), wo);
-	g_signal_connect(wo->iface, "handle-fail", G_CALLBACK(handle_writer_fail), wo);
-	g_signal_connect(wo->iface,
-			 "handle-set-metadata",
-			 G_CALLBACK(handle_writer_set_metadata),
-			 wo);
-	g_signal_connect(wo->iface, "handle-unregister", G_CALLBACK(handle_writer_unregister), wo);
-	g_signal_connect(writer,
-			 "status-changed",
-			 G_CALLBACK(vss_writer_object_status_changed_cb),
-			 wo);
-
 	g_hash_table_insert(self->writers, GUINT_TO_POINTER(vss_registered_writer_get_id(writer)), wo);
 	vss_daemon_export(self, wo->path, wo->iface);
+}
+
+static void
+vss_daemon_writer_status_changed_cb(VssWriterRegistry *registry,
+				    VssRegisteredWriter *writer,
+				    gpointer user_data)
+{
+	VssDaemon *self = VSS_DAEMON(user_data);
+	VssWriterObject *wo =
+	    g_hash_table_lookup(self->writers,
+				GUINT_TO_POINTER(vss_registered_writer_get_id(writer)));
+	if (wo != NULL)
+		vss_writer_object_status_changed_cb(writer, wo);
 }
 
 static void
@@ -949,17 +1057,20 @@ vss_daemon_send_event_cb(VssWriterRegistry *registry,
 			 GVariant *details,
 			 gpointer user_data)
 {
-	VssDaemon *self = VSS_DAEMON(user_data);
-	g_autofree gchar *path = vss_daemon_writer_path(vss_registered_writer_get_id(writer));
+	VssDaemon *self = user_data;
+	guint id = vss_registered_writer_get_id(writer);
+	VssWriterObject *wo = g_hash_table_lookup(self->writers, GUINT_TO_POINTER(id));
+	g_autofree gchar *path = wo == NULL ? vss_daemon_writer_path(id) : NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (!g_dbus_connection_emit_signal(self->connection,
-					   vss_registered_writer_get_owner(writer),
-					   path,
-					   "org.freedesktop.Vss1.Writer",
-					   vss_writer_event_to_signal_name(event),
-					   g_variant_new("(to@a{sv})", serial, backup_path, details),
-					   &error)) {
+	if (!g_dbus_connection_emit_signal(
+		self->connection,
+		vss_registered_writer_get_owner(writer),
+		wo != NULL ? wo->path : path,
+		"org.freedesktop.Vss1.Writer",
+		vss_writer_event_to_signal_name(event),
+		g_variant_new("(to@a{sv})", serial, backup_path, details),
+		&error)) {
 		/* the writer's event timeout turns this into a failure */
 		g_warning("cannot send %s to writer '%s': %s",
 			  vss_writer_event_to_signal_name(event),
@@ -1269,10 +1380,10 @@ vss_daemon_create_backup_authorized_cb(GObject *source, GAsyncResult *res, gpoin
 				   data->options.user_owned,
 				   uid,
 				   data->options.idle_timeout_s);
-	g_message("%s: created for %s (owner %s)",
-		  bo->path,
-		  call->sender,
-		  data->options.user_owned ? "user" : "connection");
+	g_debug("%s: created for %s (owner %s)",
+		bo->path,
+		call->sender,
+		data->options.user_owned ? "user" : "connection");
 	g_dbus_method_invocation_return_value(call->invocation, g_variant_new("(o)", bo->path));
 }
 
@@ -1547,8 +1658,10 @@ vss_daemon_dispose(GObject *object)
 	}
 	if (self->coordinator != NULL)
 		g_signal_handlers_disconnect_by_data(self->coordinator, self);
-	if (self->registry != NULL)
+	if (self->registry != NULL) {
 		g_signal_handlers_disconnect_by_data(self->registry, self);
+		vss_writer_registry_set_event_sender(self->registry, NULL, NULL);
+	}
 	g_hash_table_remove_all(self->backups);
 	g_hash_table_remove_all(self->writers);
 	g_hash_table_remove_all(self->snapshots);
@@ -1628,7 +1741,11 @@ vss_daemon_new(GDBusConnection *connection, VssCoordinator *coordinator)
 			 "handle-delete-snapshot-set",
 			 G_CALLBACK(handle_delete_snapshot_set),
 			 self);
-	g_signal_connect(self->registry, "send-event", G_CALLBACK(vss_daemon_send_event_cb), self);
+	vss_writer_registry_set_event_sender(self->registry, vss_daemon_send_event_cb, self);
+	g_signal_connect(self->registry,
+			 "writer-status-changed",
+			 G_CALLBACK(vss_daemon_writer_status_changed_cb),
+			 self);
 	g_signal_connect(self->registry,
 			 "writer-removed",
 			 G_CALLBACK(vss_daemon_writer_removed_cb),

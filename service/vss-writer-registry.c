@@ -30,6 +30,7 @@ struct _VssRegisteredWriter {
 	VssWriterFailure failure;
 	gchar *failure_message;
 	gboolean registered;
+	VssWriterRegistry *registry; /* unowned: it outlives its writers' registration */
 	/* serials are per writer: 1, 2, 3… so that "never sent" is simply
 	 * "above the last one sent", with no history to keep */
 	guint64 last_serial;
@@ -47,11 +48,19 @@ struct _VssWriterRegistry {
 	GHashTable *writers; /* id → VssRegisteredWriter */
 	GQueue order;	     /* of VssRegisteredWriter (unowned), oldest first */
 	GHashTable *owner_counts; /* owner unique name → number of writers */
+	VssWriterEventSender sender; /* the bus layer's, called instead of "send-event" */
+	gpointer sender_data;
 };
 
 G_DEFINE_TYPE(VssWriterRegistry, vss_writer_registry, G_TYPE_OBJECT)
 
-enum { SIGNAL_WRITER_ADDED, SIGNAL_WRITER_REMOVED, SIGNAL_SEND_EVENT, SIGNAL_REGISTRY_LAST };
+enum {
+	SIGNAL_WRITER_ADDED,
+	SIGNAL_WRITER_REMOVED,
+	SIGNAL_SEND_EVENT,
+	SIGNAL_WRITER_STATUS_CHANGED,
+	SIGNAL_REGISTRY_LAST
+};
 static guint registry_signals[SIGNAL_REGISTRY_LAST] = {0};
 
 static void
@@ -307,6 +316,11 @@ vss_registered_writer_set_status(VssRegisteredWriter *self,
 	g_free(self->failure_message);
 	self->failure_message = g_strdup(message);
 	g_signal_emit(self, writer_signals[SIGNAL_STATUS_CHANGED], 0);
+	if (self->registry != NULL && self->registered)
+		g_signal_emit(self->registry,
+			      registry_signals[SIGNAL_WRITER_STATUS_CHANGED],
+			      0,
+			      self);
 }
 
 guint
@@ -320,6 +334,9 @@ static void
 vss_writer_registry_dispose(GObject *object)
 {
 	VssWriterRegistry *self = VSS_WRITER_REGISTRY(object);
+	/* a writer still referenced elsewhere must not reach a registry that is gone */
+	for (GList *l = self->order.head; l != NULL; l = l->next)
+		((VssRegisteredWriter *)l->data)->registry = NULL;
 	g_queue_clear(&self->order);
 	g_hash_table_remove_all(self->writers);
 	g_hash_table_remove_all(self->owner_counts);
@@ -362,6 +379,16 @@ vss_writer_registry_class_init(VssWriterRegistryClass *klass)
 							       G_TYPE_NONE,
 							       1,
 							       VSS_TYPE_REGISTERED_WRITER);
+	registry_signals[SIGNAL_WRITER_STATUS_CHANGED] = g_signal_new("writer-status-changed",
+								      G_TYPE_FROM_CLASS(klass),
+								      G_SIGNAL_RUN_LAST,
+								      0,
+								      NULL,
+								      NULL,
+								      NULL,
+								      G_TYPE_NONE,
+								      1,
+								      VSS_TYPE_REGISTERED_WRITER);
 	/* (writer, serial, event, backup object path, details a{sv}) */
 	registry_signals[SIGNAL_SEND_EVENT] = g_signal_new("send-event",
 							   G_TYPE_FROM_CLASS(klass),
@@ -596,6 +623,7 @@ vss_writer_registry_add(VssWriterRegistry *self,
 	writer->event_timeout_ms = reg.event_timeout_ms;
 	writer->metadata = g_steal_pointer(&reg.metadata);
 	writer->registered = TRUE;
+	writer->registry = self;
 
 	g_hash_table_insert(self->writers, GUINT_TO_POINTER(writer->id), g_object_ref(writer));
 	g_queue_push_tail(&self->order, writer);
@@ -687,6 +715,16 @@ vss_writer_registry_get_n_writers(VssWriterRegistry *self)
 	return self->order.length;
 }
 
+void
+vss_writer_registry_set_event_sender(VssWriterRegistry *self,
+				     VssWriterEventSender sender,
+				     gpointer user_data)
+{
+	g_return_if_fail(VSS_IS_WRITER_REGISTRY(self));
+	self->sender = sender;
+	self->sender_data = user_data;
+}
+
 guint64
 vss_writer_registry_send_event(VssWriterRegistry *self,
 			       VssRegisteredWriter *writer,
@@ -715,6 +753,18 @@ vss_writer_registry_send_event(VssWriterRegistry *self,
 		vss_writer_event_to_signal_name(event),
 		pending.serial,
 		backup_path);
+	/* a thousand writers are a thousand events: a plain call, not a
+	 * signal emission through the generic marshaller */
+	if (self->sender != NULL) {
+		self->sender(self,
+			     writer,
+			     pending.serial,
+			     event,
+			     backup_path,
+			     details_ref,
+			     self->sender_data);
+		return pending.serial;
+	}
 	g_signal_emit(self,
 		      registry_signals[SIGNAL_SEND_EVENT],
 		      0,

@@ -99,6 +99,18 @@ vss_writer_registry_list_by_owner(VssWriterRegistry *self, const gchar *owner);
 guint
 vss_writer_registry_get_n_writers(VssWriterRegistry *self);
 
+typedef void (*VssWriterEventSender)(VssWriterRegistry *registry,
+				     VssRegisteredWriter *writer,
+				     guint64 serial,
+				     guint event,
+				     const gchar *backup_path,
+				     GVariant *details,
+				     gpointer user_data);
+/* who sends events instead of "send-event" (the bus layer, called directly) */
+void
+vss_writer_registry_set_event_sender(VssWriterRegistry *self,
+				     VssWriterEventSender sender,
+				     gpointer user_data);
 /* emits "send-event" (the bus layer turns it into a unicast signal) and
  * remembers the event until it is answered; returns its serial */
 guint64
