@@ -1,0 +1,43 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+/*
+ * Names shared by the benchmark, its floor service and its writers (the C and
+ * the Python ones: bench-writer.py spells the same strings).
+ */
+
+#include <time.h>
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* vssd, as DESIGN.md §3 names it */
+#define VSS_BENCH_VSS_NAME	"org.freedesktop.Vss1"
+#define VSS_BENCH_VSS_PATH	"/org/freedesktop/Vss1"
+#define VSS_BENCH_MANAGER_IFACE "org.freedesktop.Vss1.Manager"
+#define VSS_BENCH_BACKUP_IFACE	"org.freedesktop.Vss1.BackupComponents"
+#define VSS_BENCH_WRITER_IFACE	"org.freedesktop.Vss1.Writer"
+
+/* the floor service: the least a service must do, with the same writers */
+#define VSS_BENCH_FLOOR_NAME	    "org.freedesktop.VssBench.Floor"
+#define VSS_BENCH_FLOOR_PATH	    "/org/freedesktop/VssBench/Floor"
+#define VSS_BENCH_FLOOR_IFACE	    "org.freedesktop.VssBench.Floor"
+#define VSS_BENCH_FLOOR_WRITER_PATH "/org/freedesktop/VssBench/Floor/Writer"
+
+/* a call that takes longer than this is a hang, not a measurement */
+#define VSS_BENCH_CALL_TIMEOUT_MS 120000
+
+static inline gint64
+vss_bench_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (gint64)ts.tv_sec * G_GINT64_CONSTANT(1000000000) + ts.tv_nsec;
+}
+
+G_END_DECLS
