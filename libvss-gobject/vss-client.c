@@ -153,7 +153,7 @@ vss_managed_objects_to_writers(GVariant *objects)
 
 	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-		g_autoptr(GVariant) interfaces_owned = interfaces;
+		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
 		g_autoptr(GVariant) props = g_variant_lookup_value(interfaces,
 								   VSS_WRITER_IFACE,
 								   G_VARIANT_TYPE_VARDICT);
@@ -191,7 +191,7 @@ vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects)
 
 	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-		g_autoptr(GVariant) interfaces_owned = interfaces;
+		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
 		g_autoptr(GVariant) props = g_variant_lookup_value(interfaces,
 								   VSS_SNAPSHOT_IFACE,
 								   G_VARIANT_TYPE_VARDICT);
@@ -310,7 +310,6 @@ static gchar *
 vss_client_version_from_reply(GVariant *reply)
 {
 	g_autoptr(GVariant) boxed = NULL;
-	g_autoptr(GVariant) value = NULL;
 	g_variant_get(reply, "(v)", &boxed);
 	if (!g_variant_is_of_type(boxed, G_VARIANT_TYPE_STRING))
 		return g_strdup("");
@@ -942,7 +941,7 @@ vss_client_watch(VssClient *self, GError **error)
 	dict = g_variant_get_child_value(reply, 0);
 	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-		g_autoptr(GVariant) interfaces_owned = interfaces;
+		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
 		vss_client_interface_added(self, path, interfaces);
 	}
 	return TRUE;

@@ -154,7 +154,7 @@ vss_writer_request_get_timeout_ms(VssWriterRequest *self)
  * vss_writer_request_get_snapshots:
  * @self: a #VssWriterRequest
  *
- * Returns: (transfer container) (element-type utf8 utf8) (nullable): for
+ * Returns: (transfer full) (element-type utf8 utf8) (nullable): for
  *   PostSnapshot, each source subvolume and the path of its snapshot
  */
 GHashTable *

@@ -1101,6 +1101,9 @@ vss_backup_session_freeze(VssBackupSession *self)
 				    bw);
 	}
 	vss_backup_session_run_round(self, round, vss_backup_session_freeze_done_cb);
+	/* rule 9: a writer that acknowledged Freeze does not wait past its own
+	 * freeze timeout for slower writers to answer */
+	vss_backup_session_arm_freeze_watchdog(self);
 }
 
 static void
@@ -1414,10 +1417,12 @@ vss_backup_session_continue_abort(VssBackupSession *self)
 	self->abort_done = TRUE;
 	vss_backup_session_release_set_lock(self);
 	/* rule 3 leaves DoSnapshotSet failed (rule 4: the requester cannot
-	 * tell an Abort was sent); the requester's abort ends the backup */
+	 * tell an Abort was sent); the requester's abort ends the backup, also
+	 * one that came while the service's own abort ran (rule 2) */
 	vss_backup_session_set_state(self,
-				     self->abort_by_service ? VSS_BACKUP_STATE_SNAPSHOT_FAILED
-							    : VSS_BACKUP_STATE_ABORTED);
+				     self->abort_by_service && self->abort_waiters->len == 0
+					 ? VSS_BACKUP_STATE_SNAPSHOT_FAILED
+					 : VSS_BACKUP_STATE_ABORTED);
 	if (self->op != OP_NONE) {
 		GError *error = g_steal_pointer(&self->op_error);
 		if (error == NULL)

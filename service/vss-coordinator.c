@@ -171,7 +171,7 @@ vss_coordinator_get_backups(VssCoordinator *self)
 void
 vss_coordinator_backup_released(VssCoordinator *self, VssBackupSession *backup)
 {
-	g_autoptr(VssBackupSession) backup_ref = g_object_ref(backup);
+	g_autoptr(VssBackupSession) backup_ref G_GNUC_UNUSED = g_object_ref(backup);
 
 	g_return_if_fail(VSS_IS_COORDINATOR(self));
 	if (self->set_lock_owner == backup)
@@ -233,7 +233,7 @@ vss_coordinator_emit_removed(VssCoordinator *self, VssSnapshotSet *set, VssSnaps
 void
 vss_coordinator_remove_snapshot_set(VssCoordinator *self, VssSnapshotSet *set)
 {
-	g_autoptr(VssSnapshotSet) set_ref = vss_snapshot_set_ref(set);
+	g_autoptr(VssSnapshotSet) set_ref G_GNUC_UNUSED = vss_snapshot_set_ref(set);
 
 	g_return_if_fail(VSS_IS_COORDINATOR(self));
 

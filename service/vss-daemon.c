@@ -1258,7 +1258,7 @@ vss_daemon_parse_backup_options(GVariant *options, VssBackupOptions *out, GError
 	out->idle_timeout_s = 0;
 	g_variant_iter_init(&iter, options);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) value_owned = value;
+		g_autoptr(GVariant) value_owned G_GNUC_UNUSED = value;
 		if (g_strcmp0(key, "owner") == 0) {
 			const gchar *owner = NULL;
 			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {

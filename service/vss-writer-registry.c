@@ -250,7 +250,7 @@ validate_metadata(GVariant *metadata, GError **error)
 	}
 	g_variant_iter_init(&iter, metadata);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) value_owned = value;
+		g_autoptr(GVariant) value_owned G_GNUC_UNUSED = value;
 		if (g_strcmp0(key, "class-id") == 0) {
 			g_set_error_literal(error,
 					    VSS_ERROR,
@@ -528,7 +528,7 @@ parse_registration(const gchar *name, GVariant *options, VssRegistration *reg, G
 
 	g_variant_iter_init(&iter, options);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) value_owned = value;
+		g_autoptr(GVariant) value_owned G_GNUC_UNUSED = value;
 		if (g_strcmp0(key, "freeze-timeout-ms") == 0) {
 			if (!parse_timeout_option(value, key, &reg->freeze_timeout_ms, error))
 				return FALSE;

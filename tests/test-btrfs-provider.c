@@ -495,9 +495,9 @@ test_refuse(Fixture *fixture, gconstpointer user_data)
 
 	/* while the subvolumes themselves are accepted */
 	{
-		g_autoptr(VssVolume) volume1 = open_volume(fixture, vol);
-		g_autoptr(VssVolume) volume2 = open_volume(fixture, nested);
-		g_autoptr(VssVolume) volume3 = open_volume(fixture, fixture->mnt);
+		g_autoptr(VssVolume) volume1 G_GNUC_UNUSED = open_volume(fixture, vol);
+		g_autoptr(VssVolume) volume2 G_GNUC_UNUSED = open_volume(fixture, nested);
+		g_autoptr(VssVolume) volume3 G_GNUC_UNUSED = open_volume(fixture, fixture->mnt);
 	}
 }
 

@@ -31,6 +31,7 @@ typedef struct {
 	GHashTable *scripts; /* VssRegisteredWriter → WriterScript */
 	GPtrArray *writers;
 	GPtrArray *pending_hangs; /* serials left unanswered, for tests that answer late */
+	GPtrArray *strings;	  /* what events_of() returned */
 } Fixture;
 
 typedef struct {
@@ -81,8 +82,11 @@ send_event_cb(VssWriterRegistry *registry,
 	g_assert_true(g_variant_lookup(details, "snapshot-set-id", "&s", NULL));
 	if (event == VSS_WRITER_EVENT_FREEZE)
 		g_assert_true(g_variant_lookup(details, "timeout-ms", "u", NULL));
-	if (event == VSS_WRITER_EVENT_POST_SNAPSHOT)
-		g_assert_nonnull(g_variant_lookup_value(details, "snapshots", G_VARIANT_TYPE("a{ss}")));
+	if (event == VSS_WRITER_EVENT_POST_SNAPSHOT) {
+		g_autoptr(GVariant) snapshots =
+		    g_variant_lookup_value(details, "snapshots", G_VARIANT_TYPE("a{ss}"));
+		g_assert_nonnull(snapshots);
+	}
 
 	if (script != NULL && script->hang_at == (gint)event)
 		return;
@@ -100,6 +104,7 @@ add_writer(Fixture *fixture, const gchar *name, gint fail_at, gint hang_at, guin
 {
 	g_autoptr(GError) error = NULL;
 	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) options_v = NULL;
 	VssRegisteredWriter *writer = NULL;
 	WriterScript *script = g_new0(WriterScript, 1);
 
@@ -113,11 +118,9 @@ add_writer(Fixture *fixture, const gchar *name, gint fail_at, gint hang_at, guin
 				      "event-timeout-ms",
 				      g_variant_new_uint32(freeze_ms));
 	}
-	writer = vss_writer_registry_add(fixture->registry,
-					 name,
-					 ":1.1",
-					 g_variant_builder_end(&options),
-					 &error);
+	/* the registry does not take the floating reference */
+	options_v = g_variant_ref_sink(g_variant_builder_end(&options));
+	writer = vss_writer_registry_add(fixture->registry, name, ":1.1", options_v, &error);
 	g_assert_no_error(error);
 	script->fail_at = fail_at;
 	script->hang_at = hang_at;
@@ -144,6 +147,7 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 	fixture->log = g_ptr_array_new_with_free_func(g_free);
 	fixture->scripts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	fixture->writers = g_ptr_array_new_with_free_func(g_object_unref);
+	fixture->strings = g_ptr_array_new_with_free_func(g_free);
 	g_signal_connect(fixture->registry, "send-event", G_CALLBACK(send_event_cb), fixture);
 }
 
@@ -175,6 +179,7 @@ fixture_teardown(Fixture *fixture, gconstpointer data)
 	g_clear_object(&fixture->registry);
 	g_ptr_array_unref(fixture->log);
 	g_hash_table_unref(fixture->scripts);
+	g_ptr_array_unref(fixture->strings);
 	rm_rf(fixture->state_dir);
 	g_free(fixture->state_dir);
 }
@@ -247,7 +252,7 @@ prepared_backup(Fixture *fixture, const gchar *const *volumes, const gchar *cont
 	set_id = vss_backup_session_start_snapshot_set(backup, &error);
 	g_assert_no_error(error);
 	for (guint i = 0; volumes != NULL && volumes[i] != NULL; i++) {
-		g_autofree gchar *snapshot_id =
+		g_autofree gchar *snapshot_id G_GNUC_UNUSED =
 		    vss_backup_session_add_to_snapshot_set(backup, volumes[i], &error);
 		g_assert_no_error(error);
 	}
@@ -255,8 +260,9 @@ prepared_backup(Fixture *fixture, const gchar *const *volumes, const gchar *cont
 	return backup;
 }
 
-/* the events @name received, in order, joined by spaces */
-static gchar *
+/* the events @name received, in order, joined by spaces; @fixture keeps the
+ * string, so that assertions can use it in place */
+static const gchar *
 events_of(Fixture *fixture, const gchar *name)
 {
 	g_autoptr(GString) str = g_string_new(NULL);
@@ -269,7 +275,8 @@ events_of(Fixture *fixture, const gchar *name)
 			g_string_append_c(str, ' ');
 		g_string_append(str, entry + strlen(prefix));
 	}
-	return g_string_free(g_steal_pointer(&str), FALSE);
+	g_ptr_array_add(fixture->strings, g_string_free(g_steal_pointer(&str), FALSE));
+	return g_ptr_array_index(fixture->strings, fixture->strings->len - 1);
 }
 
 static const gchar *const one_volume[] = {"/fake/a", NULL};
@@ -281,7 +288,7 @@ static void
 test_happy_path(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(VssBackupSession) backup = NULL;
-	g_autofree gchar *events_a = NULL;
+	const gchar *events_a = NULL;
 	g_autoptr(GPtrArray) snapshots = NULL;
 
 	add_writer(fixture, "a", -1, -1, 0);
@@ -528,13 +535,58 @@ test_provider_prepare_failure(Fixture *fixture, gconstpointer data)
 	release(backup);
 }
 
+/* rule 2 and 4: an AbortBackup that comes while the service's own abort runs
+ * waits for it, and then the backup is aborted */
+static void
+test_abort_during_service_abort(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(VssBackupSession) backup = NULL;
+	g_autoptr(GAsyncResult) do_res = NULL;
+	g_autoptr(GError) error = NULL;
+
+	add_writer(fixture, "vetoer", VSS_WRITER_EVENT_FREEZE, -1, 0);
+	add_writer(fixture, "slow", -1, VSS_WRITER_EVENT_ABORT, 300);
+	backup = prepared_backup(fixture, one_volume, NULL);
+	vss_backup_session_do_snapshot_set_async(backup, store_result_cb, &do_res);
+	/* the veto made the service send Abort; the slow writer has not answered */
+	while (g_strrstr(events_of(fixture, "slow"), "Abort") == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
+	g_assert_cmpuint(vss_backup_session_get_state(backup), ==, VSS_BACKUP_STATE_ABORTED);
+	vss_backup_session_operation_finish(backup, wait_for(&do_res), &error);
+	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
+	release(backup);
+}
+
+/* rule 9: a writer that acknowledged Freeze is not kept frozen past its own
+ * timeout while a slower writer has not answered yet */
+static void
+test_freeze_timeout_while_others_answer(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(VssBackupSession) backup = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 start = 0;
+
+	add_writer(fixture, "quick", -1, -1, 100);
+	add_writer(fixture, "slow", -1, VSS_WRITER_EVENT_FREEZE, 3000);
+	backup = prepared_backup(fixture, one_volume, NULL);
+	start = g_get_monotonic_time();
+	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
+	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
+	/* aborted at the quick writer's 100 ms, not at the slow one's 3 s */
+	g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC);
+	g_assert_cmpstr(events_of(fixture, "quick"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot Freeze Abort");
+	release(backup);
+}
+
 /* rule 9: a writer that never answers Freeze */
 static void
 test_freeze_timeout(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(VssBackupSession) backup = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) status = NULL;
 	VssRegisteredWriter *slow = NULL;
 	gint64 start = 0;
 
@@ -648,7 +700,6 @@ test_no_abort_after_post_snapshot(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(VssBackupSession) backup = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GAsyncResult) res = NULL;
 
 	add_writer(fixture, "a", -1, -1, 0);
 	backup = prepared_backup(fixture, one_volume, NULL);
@@ -762,7 +813,7 @@ test_add_to_snapshot_set_checks(Fixture *fixture, gconstpointer data)
 	g_clear_error(&error);
 	for (guint i = 1; i < VSS_SNAPSHOT_SET_MAX_VOLUMES; i++) {
 		g_autofree gchar *path = g_strdup_printf("/fake/v%u", i);
-		g_autofree gchar *snapshot_id =
+		g_autofree gchar *snapshot_id G_GNUC_UNUSED =
 		    vss_backup_session_add_to_snapshot_set(backup, path, &error);
 		g_assert_no_error(error);
 	}
@@ -885,6 +936,7 @@ test_writer_options(Fixture *fixture, gconstpointer data)
 	    "{'colour': <'blue'>}",
 	};
 	g_autofree gchar *long_name = g_strnfill(10000, 'x');
+	g_autoptr(GVariant) no_options = g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	g_autoptr(GError) error = NULL;
 	VssRegisteredWriter *writer = NULL;
 
@@ -899,14 +951,14 @@ test_writer_options(Fixture *fixture, gconstpointer data)
 	writer = vss_writer_registry_add(fixture->registry,
 					 "",
 					 ":1.1",
-					 g_variant_new("a{sv}", NULL),
+					 no_options,
 					 &error);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_INVALID_ARGUMENT);
 	g_clear_error(&error);
 	writer = vss_writer_registry_add(fixture->registry,
 					 long_name,
 					 ":1.1",
-					 g_variant_new("a{sv}", NULL),
+					 no_options,
 					 &error);
 	/* a size past a limit (vss-limits.h) */
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_LIMIT_REACHED);
@@ -988,6 +1040,9 @@ main(int argc, char **argv)
 	ADD("/coordinator/rule3-provider-failure", test_provider_failure);
 	ADD("/coordinator/rule3-provider-prepare-failure", test_provider_prepare_failure);
 	ADD("/coordinator/rule9-freeze-timeout", test_freeze_timeout);
+	ADD("/coordinator/rule2-abort-during-service-abort", test_abort_during_service_abort);
+	ADD("/coordinator/rule9-freeze-timeout-while-others-answer",
+	    test_freeze_timeout_while_others_answer);
 	ADD("/coordinator/rule9-freeze-timeout-during-snapshot",
 	    test_freeze_timeout_during_snapshot);
 	ADD("/coordinator/rule10-one-set-at-a-time", test_one_set_at_a_time);

@@ -53,7 +53,7 @@ static gboolean
 vss_fake_provider_prepare(VssProvider *provider, GPtrArray *volumes, GError **error)
 {
 	VssFakeProvider *self = VSS_FAKE_PROVIDER(provider);
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 
 	self->n_prepared++;
 	if (self->fail_prepare) {
@@ -77,7 +77,7 @@ vss_fake_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, 
 
 	for (guint i = 0; i < snapshots->len; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
-		g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+		g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 		if (g_strcmp0(self->fail_source, info->source_path) == 0) {
 			g_set_error(error,
 				    VSS_ERROR,
@@ -97,7 +97,7 @@ static gboolean
 vss_fake_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
 {
 	VssFakeProvider *self = VSS_FAKE_PROVIDER(provider);
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 	g_hash_table_remove(self->snapshots, info->id);
 	return TRUE;
 }
@@ -122,7 +122,7 @@ vss_fake_provider_iface_init(VssProviderInterface *iface)
 void
 vss_fake_provider_fail_snapshot_of(VssFakeProvider *self, const gchar *source_path)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 	g_free(self->fail_source);
 	self->fail_source = g_strdup(source_path);
 }
@@ -130,35 +130,35 @@ vss_fake_provider_fail_snapshot_of(VssFakeProvider *self, const gchar *source_pa
 void
 vss_fake_provider_fail_prepare(VssFakeProvider *self, gboolean fail)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 	self->fail_prepare = fail;
 }
 
 void
 vss_fake_provider_set_snapshot_delay_ms(VssFakeProvider *self, guint delay_ms)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 	self->delay_ms = delay_ms;
 }
 
 guint
 vss_fake_provider_get_n_snapshots(VssFakeProvider *self)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 	return g_hash_table_size(self->snapshots);
 }
 
 gboolean
 vss_fake_provider_has_snapshot(VssFakeProvider *self, const gchar *snapshot_id)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 	return g_hash_table_contains(self->snapshots, snapshot_id);
 }
 
 guint
 vss_fake_provider_get_n_prepared(VssFakeProvider *self)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
 	return self->n_prepared;
 }
 
