@@ -537,11 +537,22 @@ class Vssd:
             return ''
 
 
+class Terminated(Exception):
+    """SIGTERM (a meson timeout): fail the test, and still tear everything down."""
+
+
+def _terminated(signum, frame):
+    raise Terminated('terminated by SIGTERM (a timeout?)')
+
+
 class VssTestCase(dbusmock.DBusTestCase):
     """Base class: a private system bus, mock polkitd, btrfs, and vssd per test."""
 
     @classmethod
     def setUpClass(cls):
+        # meson kills a test that runs too long with SIGTERM: turn it into a
+        # failure of the test, so that cleanups unmount and stop everything
+        signal.signal(signal.SIGTERM, _terminated)
         if os.geteuid() != 0:
             raise unittest.SkipTest('the integration tests need root (loop mounts, btrfs)')
         for tool in ('mkfs.btrfs', 'btrfs', 'dbus-daemon', 'mount'):
