@@ -1257,8 +1257,9 @@ vss_backup_components_add_to_snapshot_set_finish(VssBackupComponents *self,
 /* ---- the snapshots of this backup ---------------------------------------------------------- */
 
 static GPtrArray *
-vss_backup_components_filter_snapshots(VssBackupComponents *self, GVariant *objects)
+vss_backup_components_filter_snapshots(gpointer source, GVariant *objects)
 {
+	VssBackupComponents *self = VSS_BACKUP_COMPONENTS(source);
 	g_autoptr(GPtrArray) all = vss_managed_objects_to_snapshots(self->connection, objects);
 	GPtrArray *mine = g_ptr_array_new_with_free_func(g_object_unref);
 
@@ -1285,37 +1286,12 @@ vss_backup_components_get_snapshots_sync(VssBackupComponents *self,
 					 GCancellable *cancellable,
 					 GError **error)
 {
-	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), NULL);
-	reply = vss_call_sync(self->connection,
-			      VSS_DBUS_PATH,
-			      VSS_OBJECT_MANAGER_IFACE,
-			      "GetManagedObjects",
-			      NULL,
-			      G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-			      VSS_CALL_TIMEOUT_SHORT,
-			      cancellable,
-			      error);
-	if (reply == NULL)
-		return NULL;
-	return vss_backup_components_filter_snapshots(self, reply);
-}
-
-static void
-vss_backup_components_get_snapshots_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
-
-	if (reply == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_pointer(task,
-			      vss_backup_components_filter_snapshots(g_task_get_source_object(task),
-								     reply),
-			      (GDestroyNotify)g_ptr_array_unref);
+	return vss_list_objects_sync(self->connection,
+				     self,
+				     vss_backup_components_filter_snapshots,
+				     cancellable,
+				     error);
 }
 
 /**
@@ -1333,18 +1309,14 @@ vss_backup_components_get_snapshots_async(VssBackupComponents *self,
 					  GAsyncReadyCallback callback,
 					  gpointer user_data)
 {
-	GTask *task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, vss_backup_components_get_snapshots_async);
-	vss_call(self->connection,
-		 VSS_DBUS_PATH,
-		 VSS_OBJECT_MANAGER_IFACE,
-		 "GetManagedObjects",
-		 NULL,
-		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-		 VSS_CALL_TIMEOUT_SHORT,
-		 cancellable,
-		 vss_backup_components_get_snapshots_cb,
-		 task);
+	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
+	vss_list_objects_async(self->connection,
+			       self,
+			       vss_backup_components_filter_snapshots,
+			       vss_backup_components_get_snapshots_async,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 /**

@@ -404,24 +404,27 @@ vss_client_get_version_finish(VssClient *self, GAsyncResult *res, GError **error
 
 /* ---- listing --------------------------------------------------------------------- */
 
-typedef GPtrArray *(*VssObjectsFunc)(VssClient *self, GVariant *objects);
-
 static GPtrArray *
-vss_client_writers_from_objects(VssClient *self, GVariant *objects)
+vss_client_writers_from_objects(gpointer source, GVariant *objects)
 {
 	return vss_managed_objects_to_writers(objects);
 }
 
 static GPtrArray *
-vss_client_snapshots_from_objects(VssClient *self, GVariant *objects)
+vss_client_snapshots_from_objects(gpointer source, GVariant *objects)
 {
-	return vss_managed_objects_to_snapshots(self->connection, objects);
+	return vss_managed_objects_to_snapshots(VSS_CLIENT(source)->connection, objects);
 }
 
-static GPtrArray *
-vss_client_list_sync(VssClient *self, VssObjectsFunc func, GCancellable *cancellable, GError **error)
+/* GetManagedObjects, turned into a list by @func */
+GPtrArray *
+vss_list_objects_sync(GDBusConnection *connection,
+		      gpointer source,
+		      VssObjectsFunc func,
+		      GCancellable *cancellable,
+		      GError **error)
 {
-	g_autoptr(GVariant) reply = vss_call_sync(self->connection,
+	g_autoptr(GVariant) reply = vss_call_sync(connection,
 						  VSS_DBUS_PATH,
 						  VSS_OBJECT_MANAGER_IFACE,
 						  "GetManagedObjects",
@@ -432,16 +435,16 @@ vss_client_list_sync(VssClient *self, VssObjectsFunc func, GCancellable *cancell
 						  error);
 	if (reply == NULL)
 		return NULL;
-	return func(self, reply);
+	return func(source, reply);
 }
 
 static void
-vss_client_list_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+vss_list_objects_cb(GObject *connection, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GTask) task = G_TASK(user_data);
 	VssObjectsFunc func = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(connection), res, &error);
 
 	if (reply == NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
@@ -452,18 +455,20 @@ vss_client_list_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			      (GDestroyNotify)g_ptr_array_unref);
 }
 
-static void
-vss_client_list_async(VssClient *self,
-		      VssObjectsFunc func,
-		      gpointer source_tag,
-		      GCancellable *cancellable,
-		      GAsyncReadyCallback callback,
-		      gpointer user_data)
+/* the same, finished with g_task_propagate_pointer() on @source */
+void
+vss_list_objects_async(GDBusConnection *connection,
+		       gpointer source,
+		       VssObjectsFunc func,
+		       gpointer source_tag,
+		       GCancellable *cancellable,
+		       GAsyncReadyCallback callback,
+		       gpointer user_data)
 {
-	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	GTask *task = g_task_new(source, cancellable, callback, user_data);
 	g_task_set_source_tag(task, source_tag);
 	g_task_set_task_data(task, func, NULL);
-	vss_call(self->connection,
+	vss_call(connection,
 		 VSS_DBUS_PATH,
 		 VSS_OBJECT_MANAGER_IFACE,
 		 "GetManagedObjects",
@@ -471,7 +476,7 @@ vss_client_list_async(VssClient *self,
 		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
 		 VSS_CALL_TIMEOUT_SHORT,
 		 cancellable,
-		 vss_client_list_cb,
+		 vss_list_objects_cb,
 		 task);
 }
 
@@ -490,7 +495,11 @@ GPtrArray *
 vss_client_list_writers_sync(VssClient *self, GCancellable *cancellable, GError **error)
 {
 	g_return_val_if_fail(VSS_IS_CLIENT(self), NULL);
-	return vss_client_list_sync(self, vss_client_writers_from_objects, cancellable, error);
+	return vss_list_objects_sync(self->connection,
+				     self,
+				     vss_client_writers_from_objects,
+				     cancellable,
+				     error);
 }
 
 /**
@@ -509,8 +518,9 @@ vss_client_list_writers_async(VssClient *self,
 			      gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_CLIENT(self));
-	vss_client_list_async(self,
-			      vss_client_writers_from_objects,
+	vss_list_objects_async(self->connection,
+			       self,
+			       vss_client_writers_from_objects,
 			      vss_client_list_writers_async,
 			      cancellable,
 			      callback,
@@ -546,7 +556,11 @@ GPtrArray *
 vss_client_list_snapshots_sync(VssClient *self, GCancellable *cancellable, GError **error)
 {
 	g_return_val_if_fail(VSS_IS_CLIENT(self), NULL);
-	return vss_client_list_sync(self, vss_client_snapshots_from_objects, cancellable, error);
+	return vss_list_objects_sync(self->connection,
+				     self,
+				     vss_client_snapshots_from_objects,
+				     cancellable,
+				     error);
 }
 
 /**
@@ -565,8 +579,9 @@ vss_client_list_snapshots_async(VssClient *self,
 				gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_CLIENT(self));
-	vss_client_list_async(self,
-			      vss_client_snapshots_from_objects,
+	vss_list_objects_async(self->connection,
+			       self,
+			       vss_client_snapshots_from_objects,
 			      vss_client_list_snapshots_async,
 			      cancellable,
 			      callback,

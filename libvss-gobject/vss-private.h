@@ -74,6 +74,22 @@ vss_snapshot_new(GDBusConnection *connection, const gchar *object_path, GVariant
 VssBackupComponents *
 vss_backup_components_new(GDBusConnection *connection, const gchar *object_path);
 
+typedef GPtrArray *(*VssObjectsFunc)(gpointer source, GVariant *objects);
+GPtrArray *
+vss_list_objects_sync(GDBusConnection *connection,
+		      gpointer source,
+		      VssObjectsFunc func,
+		      GCancellable *cancellable,
+		      GError **error);
+void
+vss_list_objects_async(GDBusConnection *connection,
+		       gpointer source,
+		       VssObjectsFunc func,
+		       gpointer source_tag,
+		       GCancellable *cancellable,
+		       GAsyncReadyCallback callback,
+		       gpointer user_data);
+
 /* the VssWriterInfo and VssSnapshot objects of a GetManagedObjects reply */
 GPtrArray *
 vss_managed_objects_to_writers(GVariant *objects);
