@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "vss-client.h"
 #include "vss-enum-types.h"
 #include "vss-error.h"
@@ -19,19 +21,27 @@
  * requesters.
  *
  * After vss_client_watch(), the client emits signals as writers, backups and
- * snapshots come, go and change.
+ * snapshots come, go and change, and follows the service through restarts:
+ * when vssd leaves the bus, every object it had is reported removed and
+ * #VssClient:name-owner becomes %NULL; when it is back, its objects are
+ * reported added again.
  */
 
 struct _VssClient {
 	GObject parent_instance;
 	GDBusConnection *connection;
 	guint subscriptions[3];
-	GHashTable *writers; /* object path → VssWriterInfo, while watching */
+	/* while watching: what the service has, to report it gone with vssd */
+	GHashTable *writers;   /* object path → VssWriterInfo */
+	GHashTable *snapshots; /* object paths */
+	GHashTable *backups;   /* object paths */
+	gchar *name_owner;     /* vssd's unique name, NULL while it is not running */
+	GCancellable *listing; /* the listing of a vssd that just appeared */
 };
 
 G_DEFINE_TYPE(VssClient, vss_client, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_CONNECTION, PROP_LAST };
+enum { PROP_0, PROP_CONNECTION, PROP_NAME_OWNER, PROP_LAST };
 static GParamSpec *obj_props[PROP_LAST] = {NULL};
 
 enum {
@@ -49,10 +59,52 @@ static guint signals[SIGNAL_LAST] = {0};
 
 /* ---- calls, shared by the library ---------------------------------------- */
 
+/* the VssError that an error of the bus itself stands for */
+static VssError
+vss_error_code_from_bus(const GError *error)
+{
+	if (error->domain == G_DBUS_ERROR) {
+		switch (error->code) {
+		case G_DBUS_ERROR_SERVICE_UNKNOWN:
+		case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
+		case G_DBUS_ERROR_NO_REPLY: /* vssd left the bus before it answered */
+		case G_DBUS_ERROR_DISCONNECTED:
+		case G_DBUS_ERROR_SPAWN_EXEC_FAILED:
+		case G_DBUS_ERROR_SPAWN_CHILD_EXITED:
+		case G_DBUS_ERROR_SPAWN_CHILD_SIGNALED:
+		case G_DBUS_ERROR_SPAWN_FAILED:
+		case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
+		case G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND:
+		case G_DBUS_ERROR_SPAWN_PERMISSIONS_INVALID:
+		case G_DBUS_ERROR_SPAWN_FILE_INVALID:
+			return VSS_ERROR_SERVICE_UNAVAILABLE;
+		case G_DBUS_ERROR_ACCESS_DENIED:
+		case G_DBUS_ERROR_AUTH_FAILED:
+			return VSS_ERROR_NOT_AUTHORIZED;
+		case G_DBUS_ERROR_LIMITS_EXCEEDED:
+		case G_DBUS_ERROR_NO_MEMORY:
+			return VSS_ERROR_LIMIT_REACHED;
+		case G_DBUS_ERROR_UNKNOWN_METHOD:
+		case G_DBUS_ERROR_UNKNOWN_OBJECT:
+		case G_DBUS_ERROR_UNKNOWN_INTERFACE:
+		case G_DBUS_ERROR_UNKNOWN_PROPERTY:
+		case G_DBUS_ERROR_INVALID_ARGS:
+			/* a vssd older or newer than the library */
+			return VSS_ERROR_NOT_SUPPORTED;
+		default:
+			return VSS_ERROR_FAILED;
+		}
+	}
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+		return VSS_ERROR_SERVICE_UNAVAILABLE;
+	return VSS_ERROR_FAILED;
+}
+
 void
 vss_error_convert(GError **error)
 {
 	GError *old = NULL;
+	VssError code;
 
 	if (error == NULL || *error == NULL)
 		return;
@@ -62,7 +114,15 @@ vss_error_convert(GError **error)
 	    g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
 	old = *error;
-	*error = g_error_new_literal(VSS_ERROR, VSS_ERROR_FAILED, old->message);
+	code = vss_error_code_from_bus(old);
+	if (code == VSS_ERROR_SERVICE_UNAVAILABLE)
+		*error = g_error_new(VSS_ERROR,
+				     code,
+				     "the vss service (%s) is not available: %s",
+				     VSS_DBUS_NAME,
+				     old->message);
+	else
+		*error = g_error_new_literal(VSS_ERROR, code, old->message);
 	g_error_free(old);
 }
 
@@ -825,19 +885,133 @@ vss_client_interface_added(VssClient *self, const gchar *path, GVariant *interfa
 	g_autoptr(GVariant) backup_props =
 	    g_variant_lookup_value(interfaces, VSS_BACKUP_IFACE, G_VARIANT_TYPE_VARDICT);
 
+	/* an object may come both in InterfacesAdded and in the listing of a
+	 * vssd that just started: it is reported once */
 	if (writer_props != NULL) {
-		VssWriterInfo *info = vss_writer_info_new(path, NULL);
-		vss_writer_info_update(info, writer_props);
-		g_hash_table_insert(self->writers, g_strdup(path), info);
-		g_signal_emit(self, signals[SIGNAL_WRITER_ADDED], 0, info);
+		VssWriterInfo *info = g_hash_table_lookup(self->writers, path);
+		if (info != NULL) {
+			vss_writer_info_update(info, writer_props);
+		} else {
+			info = vss_writer_info_new(path, NULL);
+			vss_writer_info_update(info, writer_props);
+			g_hash_table_insert(self->writers, g_strdup(path), info);
+			g_signal_emit(self, signals[SIGNAL_WRITER_ADDED], 0, info);
+		}
 	}
-	if (snapshot_props != NULL) {
+	if (snapshot_props != NULL && g_hash_table_add(self->snapshots, g_strdup(path))) {
 		g_autoptr(VssSnapshot) snapshot =
 		    vss_snapshot_new(self->connection, path, snapshot_props);
 		g_signal_emit(self, signals[SIGNAL_SNAPSHOT_ADDED], 0, snapshot);
 	}
-	if (backup_props != NULL)
+	if (backup_props != NULL && g_hash_table_add(self->backups, g_strdup(path)))
 		g_signal_emit(self, signals[SIGNAL_BACKUP_ADDED], 0, path);
+}
+
+static void
+vss_client_add_objects(VssClient *self, GVariant *reply)
+{
+	g_autoptr(GVariant) dict = g_variant_get_child_value(reply, 0);
+	GVariantIter iter;
+	const gchar *path = NULL;
+	GVariant *interfaces = NULL;
+
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
+		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
+		vss_client_interface_added(self, path, interfaces);
+	}
+}
+
+/* object paths in the order the service made them: /Writer/9 before /Writer/10 */
+static gint
+vss_path_cmp(gconstpointer a, gconstpointer b)
+{
+	const gchar *pa = *(const gchar *const *)a;
+	const gchar *pb = *(const gchar *const *)b;
+	gsize la = strlen(pa);
+	gsize lb = strlen(pb);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(pa, pb);
+}
+
+/* empties @paths (a table keyed by object path), then emits @signal_id for
+ * each of them, in order */
+static void
+vss_client_remove_all(VssClient *self, GHashTable *paths, guint signal_id)
+{
+	g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer path = NULL;
+
+	g_hash_table_iter_init(&iter, paths);
+	while (g_hash_table_iter_next(&iter, &path, NULL))
+		g_ptr_array_add(removed, g_strdup(path));
+	g_hash_table_remove_all(paths);
+	g_ptr_array_sort(removed, vss_path_cmp);
+	for (guint i = 0; i < removed->len; i++)
+		g_signal_emit(self, signal_id, 0, g_ptr_array_index(removed, i));
+}
+
+static void
+vss_client_set_name_owner(VssClient *self, const gchar *name_owner)
+{
+	if (g_strcmp0(self->name_owner, name_owner) == 0)
+		return;
+	g_free(self->name_owner);
+	self->name_owner = g_strdup(name_owner);
+	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_NAME_OWNER]);
+}
+
+static void
+vss_client_list_again_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VssClient) self = VSS_CLIENT(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	    vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	if (reply == NULL) {
+		/* cancelled (vssd left again, or the client went), or vssd
+		 * left before it answered: the next NameOwnerChanged tells */
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_debug("cannot list the objects of %s: %s", VSS_DBUS_NAME, error->message);
+		return;
+	}
+	g_clear_object(&self->listing);
+	vss_client_add_objects(self, reply);
+}
+
+/* vssd restarted or crashed: its objects went with it, without any
+ * InterfacesRemoved; the new one's are listed */
+static void
+vss_client_name_owner_changed(VssClient *self, const gchar *old_owner, const gchar *new_owner)
+{
+	if (self->listing != NULL) {
+		g_cancellable_cancel(self->listing);
+		g_clear_object(&self->listing);
+	}
+	if (old_owner[0] != '\0' || new_owner[0] == '\0') {
+		vss_client_set_name_owner(self, NULL);
+		vss_client_remove_all(self, self->backups, signals[SIGNAL_BACKUP_REMOVED]);
+		vss_client_remove_all(self, self->snapshots, signals[SIGNAL_SNAPSHOT_REMOVED]);
+		vss_client_remove_all(self, self->writers, signals[SIGNAL_WRITER_REMOVED]);
+	}
+	if (new_owner[0] == '\0')
+		return;
+	vss_client_set_name_owner(self, new_owner);
+	self->listing = g_cancellable_new();
+	vss_call(self->connection,
+		 VSS_DBUS_PATH,
+		 VSS_OBJECT_MANAGER_IFACE,
+		 "GetManagedObjects",
+		 NULL,
+		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+		 VSS_CALL_TIMEOUT_SHORT,
+		 self->listing,
+		 vss_client_list_again_cb,
+		 g_object_ref(self));
 }
 
 static void
@@ -851,6 +1025,16 @@ vss_client_signal_cb(GDBusConnection *connection,
 {
 	VssClient *self = VSS_CLIENT(user_data);
 
+	if (g_strcmp0(signal_name, "NameOwnerChanged") == 0 &&
+	    g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sss)"))) {
+		const gchar *name = NULL;
+		const gchar *old_owner = NULL;
+		const gchar *new_owner = NULL;
+		g_variant_get(parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
+		if (g_strcmp0(name, VSS_DBUS_NAME) == 0)
+			vss_client_name_owner_changed(self, old_owner, new_owner);
+		return;
+	}
 	if (g_strcmp0(signal_name, "InterfacesAdded") == 0 &&
 	    g_variant_is_of_type(parameters, G_VARIANT_TYPE("(oa{sa{sv}})"))) {
 		const gchar *path = NULL;
@@ -864,13 +1048,14 @@ vss_client_signal_cb(GDBusConnection *connection,
 		const gchar *path = NULL;
 		g_autofree const gchar **interfaces = NULL;
 		g_variant_get(parameters, "(&o^a&s)", &path, &interfaces);
-		if (g_strv_contains(interfaces, VSS_WRITER_IFACE)) {
-			g_hash_table_remove(self->writers, path);
+		if (g_strv_contains(interfaces, VSS_WRITER_IFACE) &&
+		    g_hash_table_remove(self->writers, path))
 			g_signal_emit(self, signals[SIGNAL_WRITER_REMOVED], 0, path);
-		}
-		if (g_strv_contains(interfaces, VSS_SNAPSHOT_IFACE))
+		if (g_strv_contains(interfaces, VSS_SNAPSHOT_IFACE) &&
+		    g_hash_table_remove(self->snapshots, path))
 			g_signal_emit(self, signals[SIGNAL_SNAPSHOT_REMOVED], 0, path);
-		if (g_strv_contains(interfaces, VSS_BACKUP_IFACE))
+		if (g_strv_contains(interfaces, VSS_BACKUP_IFACE) &&
+		    g_hash_table_remove(self->backups, path))
 			g_signal_emit(self, signals[SIGNAL_BACKUP_REMOVED], 0, path);
 		return;
 	}
@@ -896,6 +1081,24 @@ vss_client_signal_cb(GDBusConnection *connection,
 	}
 }
 
+static void
+vss_client_unwatch(VssClient *self)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(self->subscriptions); i++) {
+		if (self->subscriptions[i] == 0)
+			continue;
+		g_dbus_connection_signal_unsubscribe(self->connection, self->subscriptions[i]);
+		self->subscriptions[i] = 0;
+	}
+	if (self->listing != NULL) {
+		g_cancellable_cancel(self->listing);
+		g_clear_object(&self->listing);
+	}
+	g_hash_table_remove_all(self->writers);
+	g_hash_table_remove_all(self->snapshots);
+	g_hash_table_remove_all(self->backups);
+}
+
 /**
  * vss_client_watch:
  * @self: a #VssClient
@@ -903,19 +1106,23 @@ vss_client_signal_cb(GDBusConnection *connection,
  *
  * Starts emitting #VssClient::writer-added, #VssClient::writer-changed and
  * the other signals as the service's objects change, in the thread-default
- * main context of the caller. The writers registered now are reported with
- * #VssClient::writer-added first.
+ * main context of the caller. The writers, snapshots and backups there are
+ * now are reported with #VssClient::writer-added,
+ * #VssClient::snapshot-added and #VssClient::backup-added first, before
+ * this function returns.
  *
- * Returns: %TRUE on success
+ * From then on the client also follows the service through restarts (see
+ * #VssClient:name-owner). The service must be running when this is called.
+ *
+ * Returns: %TRUE on success; %FALSE with %VSS_ERROR_SERVICE_UNAVAILABLE if
+ *   the service is not running
  */
 gboolean
 vss_client_watch(VssClient *self, GError **error)
 {
+	g_autoptr(GVariant) owner_reply = NULL;
 	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) dict = NULL;
-	GVariantIter iter;
-	const gchar *path = NULL;
-	GVariant *interfaces = NULL;
+	const gchar *owner = NULL;
 
 	g_return_val_if_fail(VSS_IS_CLIENT(self), FALSE);
 	if (self->subscriptions[0] != 0)
@@ -923,6 +1130,16 @@ vss_client_watch(VssClient *self, GError **error)
 
 	/* subscribe first, so nothing falls between the listing and the signals */
 	self->subscriptions[0] = g_dbus_connection_signal_subscribe(self->connection,
+								    "org.freedesktop.DBus",
+								    "org.freedesktop.DBus",
+								    "NameOwnerChanged",
+								    "/org/freedesktop/DBus",
+								    VSS_DBUS_NAME,
+								    G_DBUS_SIGNAL_FLAGS_NONE,
+								    vss_client_signal_cb,
+								    self,
+								    NULL);
+	self->subscriptions[1] = g_dbus_connection_signal_subscribe(self->connection,
 								    VSS_DBUS_NAME,
 								    VSS_OBJECT_MANAGER_IFACE,
 								    NULL,
@@ -932,7 +1149,7 @@ vss_client_watch(VssClient *self, GError **error)
 								    vss_client_signal_cb,
 								    self,
 								    NULL);
-	self->subscriptions[1] = g_dbus_connection_signal_subscribe(self->connection,
+	self->subscriptions[2] = g_dbus_connection_signal_subscribe(self->connection,
 								    VSS_DBUS_NAME,
 								    VSS_PROPERTIES_IFACE,
 								    "PropertiesChanged",
@@ -942,24 +1159,54 @@ vss_client_watch(VssClient *self, GError **error)
 								    vss_client_signal_cb,
 								    self,
 								    NULL);
-	reply = vss_call_sync(self->connection,
-			      VSS_DBUS_PATH,
-			      VSS_OBJECT_MANAGER_IFACE,
-			      "GetManagedObjects",
-			      NULL,
-			      G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-			      VSS_CALL_TIMEOUT_SHORT,
-			      NULL,
-			      error);
-	if (reply == NULL)
+	owner_reply = g_dbus_connection_call_sync(self->connection,
+						  "org.freedesktop.DBus",
+						  "/org/freedesktop/DBus",
+						  "org.freedesktop.DBus",
+						  "GetNameOwner",
+						  g_variant_new("(s)", VSS_DBUS_NAME),
+						  G_VARIANT_TYPE("(s)"),
+						  G_DBUS_CALL_FLAGS_NONE,
+						  VSS_CALL_TIMEOUT_SHORT,
+						  NULL,
+						  error);
+	if (owner_reply != NULL)
+		reply = vss_call_sync(self->connection,
+				      VSS_DBUS_PATH,
+				      VSS_OBJECT_MANAGER_IFACE,
+				      "GetManagedObjects",
+				      NULL,
+				      G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+				      VSS_CALL_TIMEOUT_SHORT,
+				      NULL,
+				      error);
+	else
+		vss_error_convert(error);
+	if (reply == NULL) {
+		vss_client_unwatch(self);
 		return FALSE;
-	dict = g_variant_get_child_value(reply, 0);
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
-		vss_client_interface_added(self, path, interfaces);
 	}
+	g_variant_get(owner_reply, "(&s)", &owner);
+	vss_client_set_name_owner(self, owner);
+	vss_client_add_objects(self, reply);
 	return TRUE;
+}
+
+/**
+ * vss_client_get_name_owner:
+ * @self: a #VssClient
+ *
+ * The unique bus name of the running service, as followed since
+ * vss_client_watch(); %NULL before that and while the service is not on the
+ * bus.
+ *
+ * Returns: (nullable): the name owner
+ */
+const gchar *
+vss_client_get_name_owner(VssClient *self)
+{
+	g_return_val_if_fail(VSS_IS_CLIENT(self), NULL);
+	return self->name_owner;
 }
 
 /* ---- GObject ------------------------------------------------------------------------------ */
@@ -971,6 +1218,9 @@ vss_client_get_property(GObject *object, guint prop_id, GValue *value, GParamSpe
 	switch (prop_id) {
 	case PROP_CONNECTION:
 		g_value_set_object(value, self->connection);
+		break;
+	case PROP_NAME_OWNER:
+		g_value_set_string(value, self->name_owner);
 		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -996,13 +1246,7 @@ static void
 vss_client_dispose(GObject *object)
 {
 	VssClient *self = VSS_CLIENT(object);
-	for (guint i = 0; i < G_N_ELEMENTS(self->subscriptions); i++) {
-		if (self->subscriptions[i] == 0)
-			continue;
-		g_dbus_connection_signal_unsubscribe(self->connection, self->subscriptions[i]);
-		self->subscriptions[i] = 0;
-	}
-	g_hash_table_remove_all(self->writers);
+	vss_client_unwatch(self);
 	G_OBJECT_CLASS(vss_client_parent_class)->dispose(object);
 }
 
@@ -1012,6 +1256,9 @@ vss_client_finalize(GObject *object)
 	VssClient *self = VSS_CLIENT(object);
 	g_clear_object(&self->connection);
 	g_hash_table_unref(self->writers);
+	g_hash_table_unref(self->snapshots);
+	g_hash_table_unref(self->backups);
+	g_free(self->name_owner);
 	G_OBJECT_CLASS(vss_client_parent_class)->finalize(object);
 }
 
@@ -1035,6 +1282,19 @@ vss_client_class_init(VssClientClass *klass)
 	obj_props[PROP_CONNECTION] =
 	    g_param_spec_object("connection", NULL, NULL, G_TYPE_DBUS_CONNECTION,
 				G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+				    G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssClient:name-owner: (getter get_name_owner)
+	 *
+	 * The unique bus name of the running service, followed from
+	 * vss_client_watch() on: %NULL while the service is not on the bus.
+	 * Its notification tells that vssd stopped or crashed (its objects are
+	 * then reported removed) or started again (its objects are then
+	 * reported added).
+	 */
+	obj_props[PROP_NAME_OWNER] =
+	    g_param_spec_string("name-owner", NULL, NULL, NULL,
+				G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
 				    G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
 
@@ -1142,4 +1402,6 @@ static void
 vss_client_init(VssClient *self)
 {
 	self->writers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->snapshots = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->backups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }

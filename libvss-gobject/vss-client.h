@@ -95,5 +95,7 @@ vss_client_create_backup_components_finish(VssClient *self, GAsyncResult *res, G
 
 gboolean
 vss_client_watch(VssClient *self, GError **error);
+const gchar *
+vss_client_get_name_owner(VssClient *self);
 
 G_END_DECLS

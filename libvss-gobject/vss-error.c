@@ -22,6 +22,8 @@ static const GDBusErrorEntry vss_error_entries[] = {
     {VSS_ERROR_PROVIDER_FAILURE, "org.freedesktop.Vss1.Error.ProviderFailure"},
     {VSS_ERROR_ABORTED, "org.freedesktop.Vss1.Error.Aborted"},
     {VSS_ERROR_LIMIT_REACHED, "org.freedesktop.Vss1.Error.LimitReached"},
+    /* the library's own: vssd never sends it */
+    {VSS_ERROR_SERVICE_UNAVAILABLE, "org.freedesktop.Vss1.Error.ServiceUnavailable"},
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(vss_error_entries) == VSS_ERROR_LAST);

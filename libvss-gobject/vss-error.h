@@ -31,10 +31,22 @@ G_BEGIN_DECLS
  * @VSS_ERROR_WRITER_FAILURE: a writer failed or timed out in an event
  * @VSS_ERROR_PROVIDER_FAILURE: taking or deleting a snapshot failed
  * @VSS_ERROR_ABORTED: the operation was cancelled by `AbortBackup` or `Release`
- * @VSS_ERROR_LIMIT_REACHED: a limit of the service was reached
+ * @VSS_ERROR_LIMIT_REACHED: a limit of the service (or of the bus) was reached
+ * @VSS_ERROR_SERVICE_UNAVAILABLE: the service is not on the bus, or left it
+ *   before it answered (it stopped or crashed); set by the library, never
+ *   sent by the service
  *
  * The errors of vss. Each maps to the D-Bus error name
  * `org.freedesktop.Vss1.Error.` followed by the CamelCase form of its name.
+ *
+ * The library reports errors of the bus itself in this domain too, so that
+ * one domain is enough to handle: the service not running or gone in the
+ * middle of a call is %VSS_ERROR_SERVICE_UNAVAILABLE, a call the bus policy
+ * refuses %VSS_ERROR_NOT_AUTHORIZED, a limit of the bus
+ * %VSS_ERROR_LIMIT_REACHED, a method or argument the running service does not
+ * know (an older vssd) %VSS_ERROR_NOT_SUPPORTED, anything else
+ * %VSS_ERROR_FAILED with the bus's message. A cancelled call stays
+ * %G_IO_ERROR_CANCELLED.
  */
 typedef enum {
 	VSS_ERROR_FAILED,
@@ -49,12 +61,13 @@ typedef enum {
 	VSS_ERROR_PROVIDER_FAILURE,
 	VSS_ERROR_ABORTED,
 	VSS_ERROR_LIMIT_REACHED,
+	VSS_ERROR_SERVICE_UNAVAILABLE,
 } VssError;
 
 /**
  * VSS_ERROR_LAST: (skip)
  */
-#define VSS_ERROR_LAST (VSS_ERROR_LIMIT_REACHED + 1)
+#define VSS_ERROR_LAST (VSS_ERROR_SERVICE_UNAVAILABLE + 1)
 
 GQuark
 vss_error_quark(void);

@@ -27,8 +27,8 @@ G_BEGIN_DECLS
 #define VSS_CALL_TIMEOUT_LONG G_MAXINT
 #define VSS_CALL_TIMEOUT_SHORT (60 * 1000)
 
-/* D-Bus errors of vssd come as VSS_ERROR; anything else becomes
- * VSS_ERROR_FAILED, except a cancellation */
+/* D-Bus errors of vssd come as VSS_ERROR; so do errors of the bus (the
+ * service gone: VSS_ERROR_SERVICE_UNAVAILABLE), except a cancellation */
 void
 vss_error_convert(GError **error);
 

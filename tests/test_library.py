@@ -252,6 +252,74 @@ class PythonWriterTest(LibraryTestCase):
                                     '1b4e28ba-2fa1-11d2-883f-0016d3cca427', None),
                          Vss.Error.OBJECT_NOT_FOUND)
 
+    def test_calls_without_the_service_raise_service_unavailable(self):
+        self.assertEqual(self.vssd.stop(), 0)
+        for call in (lambda: self.vss.list_writers_sync(None),
+                     lambda: run(self.vss, 'list_snapshots'),
+                     lambda: self.vss.create_backup_components_sync(
+                         Vss.BackupComponentsFlags.NONE, None),
+                     lambda: self.vss.watch()):
+            with self.subTest(call=call):
+                with self.assertRaises(GLib.Error) as caught:
+                    call()
+                self.assertTrue(caught.exception.matches(Vss.error_quark(),
+                                                         Vss.Error.SERVICE_UNAVAILABLE),
+                                caught.exception)
+                self.assertIn('org.freedesktop.Vss1', caught.exception.message)
+        self.assertIsNone(self.vss.props.name_owner)
+        # a failed watch() can be tried again once the service is there
+        self.vssd.start()
+        self.assertTrue(self.vss.watch())
+        self.assertIsNotNone(self.vss.props.name_owner)
+
+    def test_client_watch_follows_a_service_restart(self):
+        volume = self.subvolume('v')
+        backup = self.prepared([volume], context=Vss.SnapshotContext.PERSISTENT)
+        run(backup, 'do_snapshot_set')
+        run(backup, 'backup_complete')
+        [snapshot] = self.vss.list_snapshots_sync(None)
+        backup.release_sync(None)
+        writer = self.vss_writer('survivor')
+        events, owners = [], []
+        for signal_name in ('writer-added', 'writer-removed', 'snapshot-added',
+                            'snapshot-removed', 'backup-added', 'backup-removed'):
+            self.vss.connect(signal_name, lambda c, obj, name=signal_name: events.append(
+                (name, obj if isinstance(obj, str) else obj.get_object_path())))
+        self.vss.connect('notify::name-owner', lambda c, p: owners.append(c.props.name_owner))
+        other = self.vss.create_backup_components_sync(Vss.BackupComponentsFlags.NONE, None)
+        self.assertTrue(self.vss.watch())
+        first_owner = self.vss.props.name_owner
+        self.assertTrue(first_owner.startswith(':'))
+        self.assertCountEqual(events, [('writer-added', writer.get_object_path()),
+                                       ('snapshot-added', snapshot.get_object_path()),
+                                       ('backup-added', other.get_object_path())])
+        events.clear()
+        owners.clear()
+
+        # vssd crashes: everything it had is reported gone, once
+        old_writer_path = writer.get_object_path()
+        self.vssd.kill()
+        iterate_until(lambda: owners == [None], what='name-owner to become None')
+        spin(0.2)
+        self.assertCountEqual(events, [('writer-removed', old_writer_path),
+                                       ('snapshot-removed', snapshot.get_object_path()),
+                                       ('backup-removed', other.get_object_path())])
+        events.clear()
+
+        # vssd is back: the persistent snapshot is listed again and the
+        # writer, which registers again by itself, is added, each once
+        self.vssd.start()
+        iterate_until(lambda: writer.is_registered() and len(events) >= 2,
+                      timeout=10, what='the new service objects')
+        spin(0.3)
+        self.assertEqual(len(owners), 2, owners)
+        self.assertNotIn(owners[1], (None, first_owner))
+        self.assertEqual(self.vss.props.name_owner, owners[1])
+        self.assertCountEqual(events, [('writer-added', writer.get_object_path()),
+                                       ('snapshot-added', snapshot.get_object_path())])
+        self.assertEqual([w.props.name for w in self.vss.list_writers_sync(None)],
+                         ['survivor'])
+
     def test_client_watch_reports_writers(self):
         added, changed, removed = [], [], []
         self.vss.connect('writer-added', lambda c, w: added.append(w.props.name))
@@ -286,7 +354,8 @@ class SelfProtectionTest(LibraryTestCase):
         writer = self.vss_writer('frozen when vssd dies')
         writer.connect('freeze', freeze)
         backup = self.prepared([volume])
-        backup.do_snapshot_set_async(None, lambda *a: None)
+        done = {}
+        backup.do_snapshot_set_async(None, lambda b, res: done.setdefault('res', res))
         iterate_until(lambda: writer.self_aborts, timeout=10, what='the writer to thaw itself')
         elapsed = time.monotonic() - killed_at[0]
         self.assertLess(elapsed, 1.0)
@@ -295,6 +364,13 @@ class SelfProtectionTest(LibraryTestCase):
         self.assertEqual(writer.count('abort'), 1)
         self.assertIn('thaw (local)', writer.handled)
         self.assertFalse(writer.is_registered())
+        # the requester's call in flight tells that the service is gone
+        iterate_until(lambda: 'res' in done, what='DoSnapshotSet to fail')
+        with self.assertRaises(GLib.Error) as caught:
+            backup.do_snapshot_set_finish(done['res'])
+        self.assertTrue(caught.exception.matches(Vss.error_quark(),
+                                                 Vss.Error.SERVICE_UNAVAILABLE),
+                        caught.exception)
         # and when the service is back, the writer registers again
         self.vssd.start()
         iterate_until(lambda: writer.is_registered(), timeout=10, what='the writer to come back')

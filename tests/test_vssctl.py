@@ -522,6 +522,8 @@ class MonitorTest(VssctlTestCase):
         monitor.wait_for(r'writer-present .* name="before"')
         self.assertEqual(self.vssd.stop(), 0)
         monitor.wait_for(rf'^{TIMESTAMP} service-stopped$')
+        # its writers went with it, though it sent no InterfacesRemoved
+        monitor.wait_for(r'writer-removed .* name="before"')
         self.vssd.start()
         monitor.wait_for(rf'^{TIMESTAMP} service-started$')
         self.writer('after restart')

@@ -77,7 +77,7 @@ typedef struct {
 	GHashTable *snapshots;	  /* object path → VssSnapshot */
 	gboolean listing;	  /* the objects present at the start are reported */
 	GPtrArray *held;	  /* their lines, VssCtlLine, to be sorted */
-	gint service_present;	  /* -1 not known yet, 0 gone, 1 there */
+	gboolean service_present; /* vssd is on the bus (monitor) */
 
 	/* create: the COMMAND running while the snapshots exist */
 	GSubprocess *child;
@@ -91,7 +91,6 @@ vssctl_new(void)
 	self->writer_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->snapshots = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	self->held = g_ptr_array_new_with_free_func((GDestroyNotify)vssctl_line_free);
-	self->service_present = -1;
 	return self;
 }
 
@@ -327,49 +326,17 @@ vssctl_connect(VssCtl *self, GError **error)
 	return TRUE;
 }
 
-/* whether vssd owns its name now; a bus that cannot answer counts as no */
-static gboolean
-vssctl_service_present(VssCtl *self)
-{
-	g_autoptr(GVariant) reply = NULL;
-	gboolean has_owner = FALSE;
-
-	if (g_dbus_connection_is_closed(self->connection))
-		return FALSE;
-	reply = g_dbus_connection_call_sync(self->connection,
-					    "org.freedesktop.DBus",
-					    "/org/freedesktop/DBus",
-					    "org.freedesktop.DBus",
-					    "NameHasOwner",
-					    g_variant_new("(s)", VSS_DBUS_NAME),
-					    G_VARIANT_TYPE("(b)"),
-					    G_DBUS_CALL_FLAGS_NONE,
-					    5000,
-					    NULL,
-					    NULL);
-	if (reply == NULL)
-		return FALSE;
-	g_variant_get(reply, "(b)", &has_owner);
-	return has_owner;
-}
-
-/* the library turns every error that is not vssd's own (no such name, no
- * reply, bus gone) into VSS_ERROR_FAILED; whether vssd is there at all is
- * the one thing a script needs to tell apart, so ask the bus */
+/* whether vssd is there at all is the one thing a script needs to tell
+ * apart: it gets an exit status of its own */
 static void
-vssctl_classify_error(VssCtl *self, GError **error)
+vssctl_classify_error(GError **error)
 {
 	GError *unavailable = NULL;
 
-	if (!g_error_matches(*error, VSS_ERROR, VSS_ERROR_FAILED) || self->connection == NULL)
+	if (!g_error_matches(*error, VSS_ERROR, VSS_ERROR_SERVICE_UNAVAILABLE))
 		return;
-	if (vssctl_service_present(self))
-		return;
-	unavailable = g_error_new(VSSCTL_ERROR,
-				  VSSCTL_EXIT_UNAVAILABLE,
-				  "cannot reach vssd (%s): %s",
-				  VSS_DBUS_NAME,
-				  (*error)->message);
+	unavailable =
+	    g_error_new(VSSCTL_ERROR, VSSCTL_EXIT_UNAVAILABLE, "cannot reach vssd: %s", (*error)->message);
 	g_error_free(*error);
 	*error = unavailable;
 }
@@ -1118,29 +1085,18 @@ vssctl_backup_changed_cb(VssClient *client,
 			     G_N_ELEMENTS(fields));
 }
 
-/* vssd stopping and starting again is worth a line: its writers and
- * backups are gone then, without a removal signal */
+/* vssd stopping and starting again is worth a line; the library then
+ * reports its objects removed, and those of the new vssd added */
 static void
-vssctl_name_appeared_cb(GDBusConnection *connection,
-			const gchar *name,
-			const gchar *name_owner,
-			gpointer user_data)
+vssctl_name_owner_cb(VssClient *client, GParamSpec *pspec, gpointer user_data)
 {
 	VssCtl *self = user_data;
-	if (self->service_present == 0)
-		vssctl_monitor_print(self, "service-started", NULL, NULL, 0);
-	self->service_present = 1;
-}
+	gboolean present = vss_client_get_name_owner(client) != NULL;
 
-static void
-vssctl_name_vanished_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
-{
-	VssCtl *self = user_data;
-	if (self->service_present == 1) {
-		vssctl_monitor_print(self, "service-stopped", NULL, NULL, 0);
-		g_hash_table_remove_all(self->writer_names);
-	}
-	self->service_present = 0;
+	if (present == self->service_present)
+		return;
+	self->service_present = present;
+	vssctl_monitor_print(self, present ? "service-started" : "service-stopped", NULL, NULL, 0);
 }
 
 static void
@@ -1172,7 +1128,6 @@ static gboolean
 vssctl_cmd_monitor(VssCtl *self, gchar **args, gchar **command, GError **error)
 {
 	guint signal_ids[2] = {0};
-	guint watch_id = 0;
 	gulong closed_id = 0;
 	gboolean ok = FALSE;
 
@@ -1220,23 +1175,17 @@ vssctl_cmd_monitor(VssCtl *self, gchar **args, gchar **command, GError **error)
 	}
 	g_ptr_array_set_size(self->held, 0);
 	if (ok) {
-		/* the listing came from vssd: a stop before the watcher's first
-		 * answer is a stop all the same */
-		self->service_present = 1;
-		watch_id = g_bus_watch_name_on_connection(self->connection,
-							  VSS_DBUS_NAME,
-							  G_BUS_NAME_WATCHER_FLAGS_NONE,
-							  vssctl_name_appeared_cb,
-							  vssctl_name_vanished_cb,
-							  self,
-							  NULL);
+		self->service_present = TRUE;
+		g_signal_connect(self->client,
+				 "notify::name-owner",
+				 G_CALLBACK(vssctl_name_owner_cb),
+				 self);
 		signal_ids[0] = g_unix_signal_add(SIGINT, vssctl_quit_cb, self);
 		signal_ids[1] = g_unix_signal_add(SIGTERM, vssctl_quit_cb, self);
 		if (self->loop_error == NULL)
 			g_main_loop_run(self->loop);
 		for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
 			g_source_remove(signal_ids[i]);
-		g_bus_unwatch_name(watch_id);
 	}
 	g_signal_handler_disconnect(self->connection, closed_id);
 	g_signal_handlers_disconnect_by_data(self->client, self);
@@ -1587,7 +1536,7 @@ main(int argc, char *argv[])
 
 	self = vssctl_new();
 	if (!vssctl_run(self, argc, argv, &error)) {
-		vssctl_classify_error(self, &error);
+		vssctl_classify_error(&error);
 		return vssctl_report_error(self, error);
 	}
 	return VSSCTL_EXIT_OK;
