@@ -189,23 +189,37 @@ vss_call_sync(GDBusConnection *connection,
 	return reply;
 }
 
+/* object paths in the order the service made them: Writer/2 before Writer/10 */
+static gint
+vss_object_path_cmp(const gchar *pa, const gchar *pb)
+{
+	gsize la = strlen(pa);
+	gsize lb = strlen(pb);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(pa, pb);
+}
+
+static gint
+vss_path_array_cmp(gconstpointer a, gconstpointer b)
+{
+	return vss_object_path_cmp(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
 static gint
 vss_writer_info_cmp(gconstpointer a, gconstpointer b)
 {
-	VssWriterInfo *wa = *(VssWriterInfo **)a;
-	VssWriterInfo *wb = *(VssWriterInfo **)b;
-	const gchar *pa = vss_writer_info_get_object_path(wa);
-	const gchar *pb = vss_writer_info_get_object_path(wb);
-	/* Writer/2 before Writer/10: registration order */
-	if (strlen(pa) != strlen(pb))
-		return strlen(pa) < strlen(pb) ? -1 : 1;
-	return g_strcmp0(pa, pb);
+	return vss_object_path_cmp(vss_writer_info_get_object_path(*(VssWriterInfo **)a),
+				   vss_writer_info_get_object_path(*(VssWriterInfo **)b));
 }
 
-GPtrArray *
-vss_managed_objects_to_writers(GVariant *objects)
+typedef void (*VssObjectFunc)(const gchar *path, GVariant *interfaces, gpointer user_data);
+
+/* calls @func for each object of a GetManagedObjects reply */
+static void
+vss_managed_objects_foreach(GVariant *objects, VssObjectFunc func, gpointer user_data)
 {
-	GPtrArray *writers = g_ptr_array_new_with_free_func(g_object_unref);
 	g_autoptr(GVariant) dict = g_variant_get_child_value(objects, 0);
 	GVariantIter iter;
 	const gchar *path = NULL;
@@ -214,16 +228,30 @@ vss_managed_objects_to_writers(GVariant *objects)
 	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
 		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
-		g_autoptr(GVariant) props = g_variant_lookup_value(interfaces,
-								   VSS_WRITER_IFACE,
-								   G_VARIANT_TYPE_VARDICT);
-		VssWriterInfo *info = NULL;
-		if (props == NULL)
-			continue;
-		info = vss_writer_info_new(path, NULL);
-		vss_writer_info_update(info, props);
-		g_ptr_array_add(writers, info);
+		func(path, interfaces, user_data);
 	}
+}
+
+static void
+vss_add_writer_info(const gchar *path, GVariant *interfaces, gpointer user_data)
+{
+	GPtrArray *writers = user_data;
+	g_autoptr(GVariant) props =
+	    g_variant_lookup_value(interfaces, VSS_WRITER_IFACE, G_VARIANT_TYPE_VARDICT);
+	VssWriterInfo *info = NULL;
+
+	if (props == NULL)
+		return;
+	info = vss_writer_info_new(path, NULL);
+	vss_writer_info_update(info, props);
+	g_ptr_array_add(writers, info);
+}
+
+GPtrArray *
+vss_managed_objects_to_writers(GVariant *objects)
+{
+	GPtrArray *writers = g_ptr_array_new_with_free_func(g_object_unref);
+	vss_managed_objects_foreach(objects, vss_add_writer_info, writers);
 	g_ptr_array_sort(writers, vss_writer_info_cmp);
 	return writers;
 }
@@ -240,28 +268,34 @@ vss_snapshot_cmp(gconstpointer a, gconstpointer b)
 	return g_strcmp0(vss_snapshot_get_source_path(sa), vss_snapshot_get_source_path(sb));
 }
 
+typedef struct {
+	GDBusConnection *connection;
+	GPtrArray *snapshots;
+} VssSnapshotList;
+
+static void
+vss_add_snapshot(const gchar *path, GVariant *interfaces, gpointer user_data)
+{
+	VssSnapshotList *list = user_data;
+	g_autoptr(GVariant) props =
+	    g_variant_lookup_value(interfaces, VSS_SNAPSHOT_IFACE, G_VARIANT_TYPE_VARDICT);
+
+	if (props == NULL)
+		return;
+	g_ptr_array_add(list->snapshots, vss_snapshot_new(list->connection, path, props));
+}
+
 GPtrArray *
 vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects)
 {
-	GPtrArray *snapshots = g_ptr_array_new_with_free_func(g_object_unref);
-	g_autoptr(GVariant) dict = g_variant_get_child_value(objects, 0);
-	GVariantIter iter;
-	const gchar *path = NULL;
-	GVariant *interfaces = NULL;
-
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
-		g_autoptr(GVariant) props = g_variant_lookup_value(interfaces,
-								   VSS_SNAPSHOT_IFACE,
-								   G_VARIANT_TYPE_VARDICT);
-		if (props == NULL)
-			continue;
-		g_ptr_array_add(snapshots, vss_snapshot_new(connection, path, props));
-	}
+	VssSnapshotList list = {
+	    .connection = connection,
+	    .snapshots = g_ptr_array_new_with_free_func(g_object_unref),
+	};
+	vss_managed_objects_foreach(objects, vss_add_snapshot, &list);
 	/* oldest first, then by source */
-	g_ptr_array_sort(snapshots, vss_snapshot_cmp);
-	return snapshots;
+	g_ptr_array_sort(list.snapshots, vss_snapshot_cmp);
+	return list.snapshots;
 }
 
 /* ---- construction ------------------------------------------------------------ */
@@ -908,32 +942,9 @@ vss_client_interface_added(VssClient *self, const gchar *path, GVariant *interfa
 }
 
 static void
-vss_client_add_objects(VssClient *self, GVariant *reply)
+vss_client_object_added(const gchar *path, GVariant *interfaces, gpointer user_data)
 {
-	g_autoptr(GVariant) dict = g_variant_get_child_value(reply, 0);
-	GVariantIter iter;
-	const gchar *path = NULL;
-	GVariant *interfaces = NULL;
-
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
-		vss_client_interface_added(self, path, interfaces);
-	}
-}
-
-/* object paths in the order the service made them: /Writer/9 before /Writer/10 */
-static gint
-vss_path_cmp(gconstpointer a, gconstpointer b)
-{
-	const gchar *pa = *(const gchar *const *)a;
-	const gchar *pb = *(const gchar *const *)b;
-	gsize la = strlen(pa);
-	gsize lb = strlen(pb);
-
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(pa, pb);
+	vss_client_interface_added(VSS_CLIENT(user_data), path, interfaces);
 }
 
 /* empties @paths (a table keyed by object path), then emits @signal_id for
@@ -949,7 +960,7 @@ vss_client_remove_all(VssClient *self, GHashTable *paths, guint signal_id)
 	while (g_hash_table_iter_next(&iter, &path, NULL))
 		g_ptr_array_add(removed, g_strdup(path));
 	g_hash_table_remove_all(paths);
-	g_ptr_array_sort(removed, vss_path_cmp);
+	g_ptr_array_sort(removed, vss_path_array_cmp);
 	for (guint i = 0; i < removed->len; i++)
 		g_signal_emit(self, signal_id, 0, g_ptr_array_index(removed, i));
 }
@@ -980,7 +991,7 @@ vss_client_list_again_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	g_clear_object(&self->listing);
-	vss_client_add_objects(self, reply);
+	vss_managed_objects_foreach(reply, vss_client_object_added, self);
 }
 
 /* vssd restarted or crashed: its objects went with it, without any
@@ -1188,7 +1199,7 @@ vss_client_watch(VssClient *self, GError **error)
 	}
 	g_variant_get(owner_reply, "(&s)", &owner);
 	vss_client_set_name_owner(self, owner);
-	vss_client_add_objects(self, reply);
+	vss_managed_objects_foreach(reply, vss_client_object_added, self);
 	return TRUE;
 }
 
