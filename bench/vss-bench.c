@@ -974,9 +974,21 @@ bench_wrapped_argv(const gchar *wrapper,
 	g_auto(GStrv) words = NULL;
 
 	if (wrapper != NULL) {
+		g_autofree gchar *command = NULL;
 		if (!g_shell_parse_argv(wrapper, NULL, &words, error))
 			return NULL;
-		for (guint i = 0; words[i] != NULL; i++)
+		/* the child is started with execv(): find the wrapper in PATH here */
+		command = g_find_program_in_path(words[0]);
+		if (command == NULL) {
+			g_set_error(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_NOT_FOUND,
+				    "wrapper %s: no such program in PATH",
+				    words[0]);
+			return NULL;
+		}
+		g_ptr_array_add(argv, g_steal_pointer(&command));
+		for (guint i = 1; words[i] != NULL; i++)
 			g_ptr_array_add(argv, g_strdup(words[i]));
 	}
 	g_ptr_array_add(argv, g_strdup(program));
