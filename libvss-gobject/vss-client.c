@@ -510,6 +510,42 @@ vss_client_snapshots_from_objects(gpointer source, GVariant *objects)
 	return vss_managed_objects_to_snapshots(VSS_CLIENT(source)->connection, objects);
 }
 
+/* GetManagedObjects: every object of the service with its properties */
+static GVariant *
+vss_get_managed_objects_sync(GDBusConnection *connection,
+			     GCancellable *cancellable,
+			     GError **error)
+{
+	return vss_call_sync(connection,
+			     VSS_DBUS_PATH,
+			     VSS_OBJECT_MANAGER_IFACE,
+			     "GetManagedObjects",
+			     NULL,
+			     G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+			     VSS_CALL_TIMEOUT_SHORT,
+			     cancellable,
+			     error);
+}
+
+/* the same, finished with vss_call_finish() */
+static void
+vss_get_managed_objects(GDBusConnection *connection,
+			GCancellable *cancellable,
+			GAsyncReadyCallback callback,
+			gpointer user_data)
+{
+	vss_call(connection,
+		 VSS_DBUS_PATH,
+		 VSS_OBJECT_MANAGER_IFACE,
+		 "GetManagedObjects",
+		 NULL,
+		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+		 VSS_CALL_TIMEOUT_SHORT,
+		 cancellable,
+		 callback,
+		 user_data);
+}
+
 /* GetManagedObjects, turned into a list by @func */
 GPtrArray *
 vss_list_objects_sync(GDBusConnection *connection,
@@ -518,15 +554,8 @@ vss_list_objects_sync(GDBusConnection *connection,
 		      GCancellable *cancellable,
 		      GError **error)
 {
-	g_autoptr(GVariant) reply = vss_call_sync(connection,
-						  VSS_DBUS_PATH,
-						  VSS_OBJECT_MANAGER_IFACE,
-						  "GetManagedObjects",
-						  NULL,
-						  G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-						  VSS_CALL_TIMEOUT_SHORT,
-						  cancellable,
-						  error);
+	g_autoptr(GVariant) reply = vss_get_managed_objects_sync(connection, cancellable, error);
+
 	if (reply == NULL)
 		return NULL;
 	return func(source, reply);
@@ -562,16 +591,7 @@ vss_list_objects_async(GDBusConnection *connection,
 	GTask *task = g_task_new(source, cancellable, callback, user_data);
 	g_task_set_source_tag(task, source_tag);
 	g_task_set_task_data(task, func, NULL);
-	vss_call(connection,
-		 VSS_DBUS_PATH,
-		 VSS_OBJECT_MANAGER_IFACE,
-		 "GetManagedObjects",
-		 NULL,
-		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-		 VSS_CALL_TIMEOUT_SHORT,
-		 cancellable,
-		 vss_list_objects_cb,
-		 task);
+	vss_get_managed_objects(connection, cancellable, vss_list_objects_cb, task);
 }
 
 /**
@@ -1013,16 +1033,10 @@ vss_client_name_owner_changed(VssClient *self, const gchar *old_owner, const gch
 		return;
 	vss_client_set_name_owner(self, new_owner);
 	self->listing = g_cancellable_new();
-	vss_call(self->connection,
-		 VSS_DBUS_PATH,
-		 VSS_OBJECT_MANAGER_IFACE,
-		 "GetManagedObjects",
-		 NULL,
-		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-		 VSS_CALL_TIMEOUT_SHORT,
-		 self->listing,
-		 vss_client_list_again_cb,
-		 g_object_ref(self));
+	vss_get_managed_objects(self->connection,
+				self->listing,
+				vss_client_list_again_cb,
+				g_object_ref(self));
 }
 
 static void
@@ -1182,15 +1196,7 @@ vss_client_watch(VssClient *self, GError **error)
 						  NULL,
 						  error);
 	if (owner_reply != NULL)
-		reply = vss_call_sync(self->connection,
-				      VSS_DBUS_PATH,
-				      VSS_OBJECT_MANAGER_IFACE,
-				      "GetManagedObjects",
-				      NULL,
-				      G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-				      VSS_CALL_TIMEOUT_SHORT,
-				      NULL,
-				      error);
+		reply = vss_get_managed_objects_sync(self->connection, NULL, error);
 	else
 		vss_error_convert(error);
 	if (reply == NULL) {
