@@ -1127,6 +1127,10 @@ vss_btrfs_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info,
 	/* vss only ever makes read-only snapshots; anything else is not ours */
 	errno = 0;
 	err = btrfs_util_get_subvolume_read_only_fd(snapshot_fd, &read_only);
+	if (err == BTRFS_UTIL_OK && read_only) {
+		errno = 0;
+		err = btrfs_util_subvolume_id_fd(snapshot_fd, &subvol_id);
+	}
 	if (err != BTRFS_UTIL_OK) {
 		g_autofree gchar *reason = vss_btrfs_util_error_to_string(err, errno);
 		g_set_error(error,
@@ -1143,18 +1147,6 @@ vss_btrfs_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info,
 			    VSS_ERROR_PROVIDER_FAILURE,
 			    "refusing to delete %s: it is a writable subvolume, not a snapshot",
 			    info->snapshot_path);
-		return FALSE;
-	}
-	errno = 0;
-	err = btrfs_util_subvolume_id_fd(snapshot_fd, &subvol_id);
-	if (err != BTRFS_UTIL_OK) {
-		g_autofree gchar *reason = vss_btrfs_util_error_to_string(err, errno);
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_PROVIDER_FAILURE,
-			    "cannot delete %s: %s",
-			    info->snapshot_path,
-			    reason);
 		return FALSE;
 	}
 	vss_fd_clear(&snapshot_fd);
