@@ -32,16 +32,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_STEPS	    256
-#define MAX_WRITERS	    10
-#define MAX_BACKUPS	    6 /* made in one run; at most N_SLOTS alive at once */
-#define N_SLOTS		    3
+#define MAX_STEPS	256
+#define MAX_WRITERS	10
+#define MAX_BACKUPS	6 /* made in one run; at most N_SLOTS alive at once */
+#define N_SLOTS		3
 #define SETTLE_LIMIT_US (20 * G_USEC_PER_SEC)
 
 static gboolean verbose = FALSE;
 
-static void G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN
-violation(const gchar *format, ...)
+static void G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN violation(const gchar *format, ...)
 {
 	va_list args;
 	va_start(args, format);
@@ -132,7 +131,8 @@ struct _FuzzProvider {
 	GPtrArray *waiting; /* of GateTicket (on the workers' stacks) */
 };
 
-static void fuzz_provider_iface_init(VssProviderInterface *iface);
+static void
+fuzz_provider_iface_init(VssProviderInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE(FuzzProvider,
 			fuzz_provider,
@@ -350,7 +350,7 @@ typedef struct _Fuzz Fuzz;
 typedef struct {
 	Fuzz *fuzz;
 	CallKind kind;
-	Backup *backup; /* NULL for the coordinator's calls */
+	Backup *backup;		/* NULL for the coordinator's calls */
 	gboolean prepare_begun; /* for AbortBackup: whether rule 1 or rule 2 applies */
 	gboolean done;
 	GError *error;
@@ -845,8 +845,8 @@ send_event_cb(VssWriterRegistry *registry,
 	case POLICY_MANUAL:
 		break;
 	case POLICY_FAIL_AT: {
-		VssWriterFailure failure =
-		    event == w->policy_event ? w->policy_failure : VSS_WRITER_FAILURE_NONE;
+		VssWriterFailure failure = event == w->policy_event ? w->policy_failure
+								    : VSS_WRITER_FAILURE_NONE;
 		queue_action(f, ACTION_REPLY, w, serial, failure);
 		break;
 	}
@@ -979,8 +979,7 @@ set_lock_holder(Fuzz *f)
 	if (vss_coordinator_acquire_set_lock(f->coordinator,
 					     (VssBackupSession *)&probe_token,
 					     NULL)) {
-		vss_coordinator_release_set_lock(f->coordinator,
-						 (VssBackupSession *)&probe_token);
+		vss_coordinator_release_set_lock(f->coordinator, (VssBackupSession *)&probe_token);
 		return NULL;
 	}
 	/* held: by its owner, acquiring again succeeds and changes nothing */
@@ -1491,14 +1490,8 @@ typedef enum {
 /* 0 is the service's default */
 static const guint timeouts_ms[] = {0, 10, 20, 50, 100, 1000, 60000, 5};
 static const guint advances_ms[] = {1, 9, 10, 11, 50, 100, 1000, 3600000};
-static const gchar *const paths[] = {"/fake/a",
-				     "/fake/b",
-				     "/fake/c",
-				     "/fake/a",
-				     "relative/a",
-				     "/elsewhere/a",
-				     "/fake/../etc",
-				     ""};
+static const gchar *const paths[] =
+    {"/fake/a", "/fake/b", "/fake/c", "/fake/a", "relative/a", "/elsewhere/a", "/fake/../etc", ""};
 static const gchar *const contexts[] = {"backup", "persistent", "bogus", ""};
 
 static void
@@ -1762,8 +1755,7 @@ store_set_broken(Fuzz *f, gboolean broken)
 		return;
 	step_log("  the state directory is %s\n", broken ? "broken" : "fixed");
 	if (broken) {
-		if (g_rename(records, saved) != 0 ||
-		    !g_file_set_contents(records, "", 0, NULL))
+		if (g_rename(records, saved) != 0 || !g_file_set_contents(records, "", 0, NULL))
 			violation("cannot break the state directory");
 		f->store_faulty = TRUE;
 		/* like a provider failure, this makes the service abort */

@@ -152,7 +152,8 @@ vss_backup_components_get_all_cb(GObject *source, GAsyncResult *res, gpointer us
 	g_autoptr(GTask) task = G_TASK(user_data);
 	VssBackupComponents *self = g_task_get_source_object(task);
 	VssCallResult *result = g_task_get_task_data(task);
-	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, NULL);
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, NULL);
 
 	if (reply != NULL) {
 		g_autoptr(GVariant) properties = g_variant_get_child_value(reply, 0);
@@ -313,12 +314,19 @@ vss_backup_components_get_snapshot_set_id(VssBackupComponents *self)
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_initialize_for_backup_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_initialize_for_backup_sync(VssBackupComponents *self,
+						 GCancellable *cancellable,
+						 GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "InitializeForBackup", NULL, NULL, VSS_CALL_TIMEOUT_SHORT,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"InitializeForBackup",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_SHORT,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -333,13 +341,19 @@ vss_backup_components_initialize_for_backup_sync(VssBackupComponents *self, GCan
  */
 void
 vss_backup_components_initialize_for_backup_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+						  GCancellable *cancellable,
+						  GAsyncReadyCallback callback,
+						  gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "InitializeForBackup", NULL, NULL, VSS_CALL_TIMEOUT_SHORT,
-					 vss_backup_components_initialize_for_backup_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "InitializeForBackup",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_SHORT,
+					 vss_backup_components_initialize_for_backup_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -352,7 +366,9 @@ vss_backup_components_initialize_for_backup_async(VssBackupComponents *self,
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_initialize_for_backup_finish(VssBackupComponents *self, GAsyncResult *res, GError **error)
+vss_backup_components_initialize_for_backup_finish(VssBackupComponents *self,
+						   GAsyncResult *res,
+						   GError **error)
 {
 	g_autoptr(GVariant) reply = vss_backup_components_call_finish(self, res, error);
 	return reply != NULL;
@@ -364,17 +380,25 @@ vss_backup_components_initialize_for_backup_finish(VssBackupComponents *self, GA
  * @cancellable: (nullable): a #GCancellable
  * @error: (nullable): a #GError
  *
- * Prepares the object for a restore (state `restore-initialized`). Needs the polkit action `org.freedesktop.vss1.restore` (root needs none).
+ * Prepares the object for a restore (state `restore-initialized`). Needs the polkit action
+ * `org.freedesktop.vss1.restore` (root needs none).
  *
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_initialize_for_restore_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_initialize_for_restore_sync(VssBackupComponents *self,
+						  GCancellable *cancellable,
+						  GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "InitializeForRestore", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"InitializeForRestore",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_LONG,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -389,13 +413,19 @@ vss_backup_components_initialize_for_restore_sync(VssBackupComponents *self, GCa
  */
 void
 vss_backup_components_initialize_for_restore_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+						   GCancellable *cancellable,
+						   GAsyncReadyCallback callback,
+						   gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "InitializeForRestore", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-					 vss_backup_components_initialize_for_restore_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "InitializeForRestore",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_LONG,
+					 vss_backup_components_initialize_for_restore_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -408,7 +438,9 @@ vss_backup_components_initialize_for_restore_async(VssBackupComponents *self,
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_initialize_for_restore_finish(VssBackupComponents *self, GAsyncResult *res, GError **error)
+vss_backup_components_initialize_for_restore_finish(VssBackupComponents *self,
+						    GAsyncResult *res,
+						    GError **error)
 {
 	g_autoptr(GVariant) reply = vss_backup_components_call_finish(self, res, error);
 	return reply != NULL;
@@ -420,17 +452,26 @@ vss_backup_components_initialize_for_restore_finish(VssBackupComponents *self, G
  * @cancellable: (nullable): a #GCancellable
  * @error: (nullable): a #GError
  *
- * Sends PrepareForBackup to the writers of the backup; from here on they take part, and an abandoned backup must be aborted. Fails with %VSS_ERROR_WRITER_FAILURE (state `prepare-failed`) when a writer fails it.
+ * Sends PrepareForBackup to the writers of the backup; from here on they take part, and an
+ * abandoned backup must be aborted. Fails with %VSS_ERROR_WRITER_FAILURE (state `prepare-failed`)
+ * when a writer fails it.
  *
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_prepare_for_backup_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_prepare_for_backup_sync(VssBackupComponents *self,
+					      GCancellable *cancellable,
+					      GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "PrepareForBackup", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"PrepareForBackup",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_LONG,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -445,13 +486,19 @@ vss_backup_components_prepare_for_backup_sync(VssBackupComponents *self, GCancel
  */
 void
 vss_backup_components_prepare_for_backup_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+					       GCancellable *cancellable,
+					       GAsyncReadyCallback callback,
+					       gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "PrepareForBackup", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-					 vss_backup_components_prepare_for_backup_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "PrepareForBackup",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_LONG,
+					 vss_backup_components_prepare_for_backup_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -464,7 +511,9 @@ vss_backup_components_prepare_for_backup_async(VssBackupComponents *self,
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_prepare_for_backup_finish(VssBackupComponents *self, GAsyncResult *res, GError **error)
+vss_backup_components_prepare_for_backup_finish(VssBackupComponents *self,
+						GAsyncResult *res,
+						GError **error)
 {
 	g_autoptr(GVariant) reply = vss_backup_components_call_finish(self, res, error);
 	return reply != NULL;
@@ -476,17 +525,27 @@ vss_backup_components_prepare_for_backup_finish(VssBackupComponents *self, GAsyn
  * @cancellable: (nullable): a #GCancellable
  * @error: (nullable): a #GError
  *
- * Takes the snapshots: PrepareForSnapshot, Freeze, the snapshots, Thaw and PostSnapshot. A writer failing Freeze or Thaw, or a provider failure, makes the service abort the backup itself; the call then fails with %VSS_ERROR_WRITER_FAILURE or %VSS_ERROR_PROVIDER_FAILURE. Call vss_backup_components_abort_backup_sync() after a failure all the same: it is always safe.
+ * Takes the snapshots: PrepareForSnapshot, Freeze, the snapshots, Thaw and PostSnapshot. A writer
+ * failing Freeze or Thaw, or a provider failure, makes the service abort the backup itself; the
+ * call then fails with %VSS_ERROR_WRITER_FAILURE or %VSS_ERROR_PROVIDER_FAILURE. Call
+ * vss_backup_components_abort_backup_sync() after a failure all the same: it is always safe.
  *
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_do_snapshot_set_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_do_snapshot_set_sync(VssBackupComponents *self,
+					   GCancellable *cancellable,
+					   GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "DoSnapshotSet", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"DoSnapshotSet",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_LONG,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -501,13 +560,19 @@ vss_backup_components_do_snapshot_set_sync(VssBackupComponents *self, GCancellab
  */
 void
 vss_backup_components_do_snapshot_set_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+					    GCancellable *cancellable,
+					    GAsyncReadyCallback callback,
+					    gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "DoSnapshotSet", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-					 vss_backup_components_do_snapshot_set_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "DoSnapshotSet",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_LONG,
+					 vss_backup_components_do_snapshot_set_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -520,7 +585,9 @@ vss_backup_components_do_snapshot_set_async(VssBackupComponents *self,
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_do_snapshot_set_finish(VssBackupComponents *self, GAsyncResult *res, GError **error)
+vss_backup_components_do_snapshot_set_finish(VssBackupComponents *self,
+					     GAsyncResult *res,
+					     GError **error)
 {
 	g_autoptr(GVariant) reply = vss_backup_components_call_finish(self, res, error);
 	return reply != NULL;
@@ -537,12 +604,19 @@ vss_backup_components_do_snapshot_set_finish(VssBackupComponents *self, GAsyncRe
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_backup_complete_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_backup_complete_sync(VssBackupComponents *self,
+					   GCancellable *cancellable,
+					   GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "BackupComplete", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"BackupComplete",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_LONG,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -557,13 +631,19 @@ vss_backup_components_backup_complete_sync(VssBackupComponents *self, GCancellab
  */
 void
 vss_backup_components_backup_complete_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+					    GCancellable *cancellable,
+					    GAsyncReadyCallback callback,
+					    gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "BackupComplete", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-					 vss_backup_components_backup_complete_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "BackupComplete",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_LONG,
+					 vss_backup_components_backup_complete_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -576,7 +656,9 @@ vss_backup_components_backup_complete_async(VssBackupComponents *self,
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_backup_complete_finish(VssBackupComponents *self, GAsyncResult *res, GError **error)
+vss_backup_components_backup_complete_finish(VssBackupComponents *self,
+					     GAsyncResult *res,
+					     GError **error)
 {
 	g_autoptr(GVariant) reply = vss_backup_components_call_finish(self, res, error);
 	return reply != NULL;
@@ -588,17 +670,27 @@ vss_backup_components_backup_complete_finish(VssBackupComponents *self, GAsyncRe
  * @cancellable: (nullable): a #GCancellable
  * @error: (nullable): a #GError
  *
- * Abandons the backup: sends Abort to the writers that take part (once each), deletes the snapshots, state `aborted`. Does nothing before vss_backup_components_prepare_for_backup_sync(); fails with %VSS_ERROR_NOT_SUPPORTED on a restore and %VSS_ERROR_BAD_STATE once completed. During vss_backup_components_do_snapshot_set_async() it cancels it.
+ * Abandons the backup: sends Abort to the writers that take part (once each), deletes the
+ * snapshots, state `aborted`. Does nothing before vss_backup_components_prepare_for_backup_sync();
+ * fails with %VSS_ERROR_NOT_SUPPORTED on a restore and %VSS_ERROR_BAD_STATE once completed. During
+ * vss_backup_components_do_snapshot_set_async() it cancels it.
  *
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_abort_backup_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_abort_backup_sync(VssBackupComponents *self,
+					GCancellable *cancellable,
+					GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "AbortBackup", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"AbortBackup",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_LONG,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -613,13 +705,19 @@ vss_backup_components_abort_backup_sync(VssBackupComponents *self, GCancellable 
  */
 void
 vss_backup_components_abort_backup_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+					 GCancellable *cancellable,
+					 GAsyncReadyCallback callback,
+					 gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "AbortBackup", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-					 vss_backup_components_abort_backup_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "AbortBackup",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_LONG,
+					 vss_backup_components_abort_backup_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -632,7 +730,9 @@ vss_backup_components_abort_backup_async(VssBackupComponents *self,
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_abort_backup_finish(VssBackupComponents *self, GAsyncResult *res, GError **error)
+vss_backup_components_abort_backup_finish(VssBackupComponents *self,
+					  GAsyncResult *res,
+					  GError **error)
 {
 	g_autoptr(GVariant) reply = vss_backup_components_call_finish(self, res, error);
 	return reply != NULL;
@@ -649,12 +749,19 @@ vss_backup_components_abort_backup_finish(VssBackupComponents *self, GAsyncResul
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_pre_restore_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_pre_restore_sync(VssBackupComponents *self,
+				       GCancellable *cancellable,
+				       GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "PreRestore", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"PreRestore",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_LONG,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -669,13 +776,19 @@ vss_backup_components_pre_restore_sync(VssBackupComponents *self, GCancellable *
  */
 void
 vss_backup_components_pre_restore_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+					GCancellable *cancellable,
+					GAsyncReadyCallback callback,
+					gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "PreRestore", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-					 vss_backup_components_pre_restore_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "PreRestore",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_LONG,
+					 vss_backup_components_pre_restore_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -688,7 +801,9 @@ vss_backup_components_pre_restore_async(VssBackupComponents *self,
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_pre_restore_finish(VssBackupComponents *self, GAsyncResult *res, GError **error)
+vss_backup_components_pre_restore_finish(VssBackupComponents *self,
+					 GAsyncResult *res,
+					 GError **error)
 {
 	g_autoptr(GVariant) reply = vss_backup_components_call_finish(self, res, error);
 	return reply != NULL;
@@ -705,12 +820,19 @@ vss_backup_components_pre_restore_finish(VssBackupComponents *self, GAsyncResult
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_post_restore_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_post_restore_sync(VssBackupComponents *self,
+					GCancellable *cancellable,
+					GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "PostRestore", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"PostRestore",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_LONG,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -725,13 +847,19 @@ vss_backup_components_post_restore_sync(VssBackupComponents *self, GCancellable 
  */
 void
 vss_backup_components_post_restore_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+					 GCancellable *cancellable,
+					 GAsyncReadyCallback callback,
+					 gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "PostRestore", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-					 vss_backup_components_post_restore_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "PostRestore",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_LONG,
+					 vss_backup_components_post_restore_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -744,7 +872,9 @@ vss_backup_components_post_restore_async(VssBackupComponents *self,
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_post_restore_finish(VssBackupComponents *self, GAsyncResult *res, GError **error)
+vss_backup_components_post_restore_finish(VssBackupComponents *self,
+					  GAsyncResult *res,
+					  GError **error)
 {
 	g_autoptr(GVariant) reply = vss_backup_components_call_finish(self, res, error);
 	return reply != NULL;
@@ -756,17 +886,25 @@ vss_backup_components_post_restore_finish(VssBackupComponents *self, GAsyncResul
  * @cancellable: (nullable): a #GCancellable
  * @error: (nullable): a #GError
  *
- * Ends the object: a prepared backup that was neither completed nor aborted is aborted, the writers get BackupShutdown, and snapshots of context %VSS_SNAPSHOT_CONTEXT_BACKUP are deleted.
+ * Ends the object: a prepared backup that was neither completed nor aborted is aborted, the writers
+ * get BackupShutdown, and snapshots of context %VSS_SNAPSHOT_CONTEXT_BACKUP are deleted.
  *
  * Returns: %TRUE on success
  */
 gboolean
-vss_backup_components_release_sync(VssBackupComponents *self, GCancellable *cancellable, GError **error)
+vss_backup_components_release_sync(VssBackupComponents *self,
+				   GCancellable *cancellable,
+				   GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_return_val_if_fail(VSS_IS_BACKUP_COMPONENTS(self), FALSE);
-	reply = vss_backup_components_call_sync(self, "Release", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-						cancellable, error);
+	reply = vss_backup_components_call_sync(self,
+						"Release",
+						NULL,
+						NULL,
+						VSS_CALL_TIMEOUT_LONG,
+						cancellable,
+						error);
 	return reply != NULL;
 }
 
@@ -781,13 +919,19 @@ vss_backup_components_release_sync(VssBackupComponents *self, GCancellable *canc
  */
 void
 vss_backup_components_release_async(VssBackupComponents *self,
-	GCancellable *cancellable,
-	GAsyncReadyCallback callback,
-	gpointer user_data)
+				    GCancellable *cancellable,
+				    GAsyncReadyCallback callback,
+				    gpointer user_data)
 {
 	g_return_if_fail(VSS_IS_BACKUP_COMPONENTS(self));
-	vss_backup_components_call_async(self, "Release", NULL, NULL, VSS_CALL_TIMEOUT_LONG,
-					 vss_backup_components_release_async, cancellable, callback,
+	vss_backup_components_call_async(self,
+					 "Release",
+					 NULL,
+					 NULL,
+					 VSS_CALL_TIMEOUT_LONG,
+					 vss_backup_components_release_async,
+					 cancellable,
+					 callback,
 					 user_data);
 }
 
@@ -923,7 +1067,8 @@ vss_backup_components_parse_status(GVariant *reply)
 	const gchar *message = NULL;
 
 	g_variant_get(reply, "(a(ossss))", &iter);
-	while (g_variant_iter_next(iter, "(&o&s&s&s&s)", &path, &name, &state, &failure, &message)) {
+	while (
+	    g_variant_iter_next(iter, "(&o&s&s&s&s)", &path, &name, &state, &failure, &message)) {
 		VssWriterInfo *info = vss_writer_info_new(path, name);
 		vss_writer_info_set_status(info, state, failure, message);
 		g_ptr_array_add(writers, info);
@@ -1265,7 +1410,8 @@ vss_backup_components_filter_snapshots(gpointer source, GVariant *objects)
 
 	for (guint i = 0; i < all->len; i++) {
 		VssSnapshot *snapshot = g_ptr_array_index(all, i);
-		if (g_strcmp0(vss_snapshot_get_snapshot_set_id(snapshot), self->snapshot_set_id) == 0)
+		if (g_strcmp0(vss_snapshot_get_snapshot_set_id(snapshot), self->snapshot_set_id) ==
+		    0)
 			g_ptr_array_add(mine, g_object_ref(snapshot));
 	}
 	return mine;
@@ -1359,10 +1505,7 @@ vss_backup_components_new(GDBusConnection *connection, const gchar *object_path)
 }
 
 static void
-vss_backup_components_get_property(GObject *object,
-				   guint prop_id,
-				   GValue *value,
-				   GParamSpec *pspec)
+vss_backup_components_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
 	VssBackupComponents *self = VSS_BACKUP_COMPONENTS(object);
 	switch (prop_id) {
@@ -1419,7 +1562,10 @@ vss_backup_components_class_init(VssBackupComponentsClass *klass)
 	 * The D-Bus object path.
 	 */
 	obj_props[PROP_OBJECT_PATH] =
-	    g_param_spec_string("object-path", NULL, NULL, NULL,
+	    g_param_spec_string("object-path",
+				NULL,
+				NULL,
+				NULL,
 				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssBackupComponents:state:
@@ -1427,7 +1573,10 @@ vss_backup_components_class_init(VssBackupComponentsClass *klass)
 	 * The backup's state.
 	 */
 	obj_props[PROP_STATE] =
-	    g_param_spec_enum("state", NULL, NULL, VSS_TYPE_BACKUP_STATE,
+	    g_param_spec_enum("state",
+			      NULL,
+			      NULL,
+			      VSS_TYPE_BACKUP_STATE,
 			      VSS_BACKUP_STATE_CREATED,
 			      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 	/**
@@ -1436,7 +1585,10 @@ vss_backup_components_class_init(VssBackupComponentsClass *klass)
 	 * How long the backup's snapshots live.
 	 */
 	obj_props[PROP_CONTEXT] =
-	    g_param_spec_enum("context", NULL, NULL, VSS_TYPE_SNAPSHOT_CONTEXT,
+	    g_param_spec_enum("context",
+			      NULL,
+			      NULL,
+			      VSS_TYPE_SNAPSHOT_CONTEXT,
 			      VSS_SNAPSHOT_CONTEXT_BACKUP,
 			      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 	/**
@@ -1444,10 +1596,12 @@ vss_backup_components_class_init(VssBackupComponentsClass *klass)
 	 *
 	 * The UUID of the snapshot set, or the empty string.
 	 */
-	obj_props[PROP_SNAPSHOT_SET_ID] =
-	    g_param_spec_string("snapshot-set-id", NULL, NULL, "",
-				G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
-				    G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_SNAPSHOT_SET_ID] = g_param_spec_string(
+	    "snapshot-set-id",
+	    NULL,
+	    NULL,
+	    "",
+	    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
 }
 

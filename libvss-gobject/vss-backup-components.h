@@ -12,11 +12,7 @@
 G_BEGIN_DECLS
 
 #define VSS_TYPE_BACKUP_COMPONENTS (vss_backup_components_get_type())
-G_DECLARE_FINAL_TYPE(VssBackupComponents,
-		     vss_backup_components,
-		     VSS,
-		     BACKUP_COMPONENTS,
-		     GObject)
+G_DECLARE_FINAL_TYPE(VssBackupComponents, vss_backup_components, VSS, BACKUP_COMPONENTS, GObject)
 
 const gchar *
 vss_backup_components_get_object_path(VssBackupComponents *self);
@@ -32,129 +28,127 @@ vss_backup_components_get_snapshot_set_id(VssBackupComponents *self);
 
 gboolean
 vss_backup_components_initialize_for_backup_sync(VssBackupComponents *self,
-	                                         GCancellable *cancellable,
-	                                         GError **error);
+						 GCancellable *cancellable,
+						 GError **error);
 void
 vss_backup_components_initialize_for_backup_async(VssBackupComponents *self,
-	                                          GCancellable *cancellable,
-	                                          GAsyncReadyCallback callback,
-	                                          gpointer user_data);
+						  GCancellable *cancellable,
+						  GAsyncReadyCallback callback,
+						  gpointer user_data);
 gboolean
 vss_backup_components_initialize_for_backup_finish(VssBackupComponents *self,
-	                                           GAsyncResult *res,
-	                                           GError **error);
+						   GAsyncResult *res,
+						   GError **error);
 
 gboolean
 vss_backup_components_initialize_for_restore_sync(VssBackupComponents *self,
-	                                          GCancellable *cancellable,
-	                                          GError **error);
+						  GCancellable *cancellable,
+						  GError **error);
 void
 vss_backup_components_initialize_for_restore_async(VssBackupComponents *self,
-	                                           GCancellable *cancellable,
-	                                           GAsyncReadyCallback callback,
-	                                           gpointer user_data);
+						   GCancellable *cancellable,
+						   GAsyncReadyCallback callback,
+						   gpointer user_data);
 gboolean
 vss_backup_components_initialize_for_restore_finish(VssBackupComponents *self,
-	                                            GAsyncResult *res,
-	                                            GError **error);
+						    GAsyncResult *res,
+						    GError **error);
 
 gboolean
 vss_backup_components_prepare_for_backup_sync(VssBackupComponents *self,
-	                                      GCancellable *cancellable,
-	                                      GError **error);
+					      GCancellable *cancellable,
+					      GError **error);
 void
 vss_backup_components_prepare_for_backup_async(VssBackupComponents *self,
-	                                       GCancellable *cancellable,
-	                                       GAsyncReadyCallback callback,
-	                                       gpointer user_data);
+					       GCancellable *cancellable,
+					       GAsyncReadyCallback callback,
+					       gpointer user_data);
 gboolean
 vss_backup_components_prepare_for_backup_finish(VssBackupComponents *self,
-	                                        GAsyncResult *res,
-	                                        GError **error);
+						GAsyncResult *res,
+						GError **error);
 
 gboolean
 vss_backup_components_do_snapshot_set_sync(VssBackupComponents *self,
-	                                   GCancellable *cancellable,
-	                                   GError **error);
+					   GCancellable *cancellable,
+					   GError **error);
 void
 vss_backup_components_do_snapshot_set_async(VssBackupComponents *self,
-	                                    GCancellable *cancellable,
-	                                    GAsyncReadyCallback callback,
-	                                    gpointer user_data);
+					    GCancellable *cancellable,
+					    GAsyncReadyCallback callback,
+					    gpointer user_data);
 gboolean
 vss_backup_components_do_snapshot_set_finish(VssBackupComponents *self,
-	                                     GAsyncResult *res,
-	                                     GError **error);
+					     GAsyncResult *res,
+					     GError **error);
 
 gboolean
 vss_backup_components_backup_complete_sync(VssBackupComponents *self,
-	                                   GCancellable *cancellable,
-	                                   GError **error);
+					   GCancellable *cancellable,
+					   GError **error);
 void
 vss_backup_components_backup_complete_async(VssBackupComponents *self,
-	                                    GCancellable *cancellable,
-	                                    GAsyncReadyCallback callback,
-	                                    gpointer user_data);
+					    GCancellable *cancellable,
+					    GAsyncReadyCallback callback,
+					    gpointer user_data);
 gboolean
 vss_backup_components_backup_complete_finish(VssBackupComponents *self,
-	                                     GAsyncResult *res,
-	                                     GError **error);
+					     GAsyncResult *res,
+					     GError **error);
 
 gboolean
 vss_backup_components_abort_backup_sync(VssBackupComponents *self,
-	                                GCancellable *cancellable,
-	                                GError **error);
+					GCancellable *cancellable,
+					GError **error);
 void
 vss_backup_components_abort_backup_async(VssBackupComponents *self,
-	                                 GCancellable *cancellable,
-	                                 GAsyncReadyCallback callback,
-	                                 gpointer user_data);
+					 GCancellable *cancellable,
+					 GAsyncReadyCallback callback,
+					 gpointer user_data);
 gboolean
 vss_backup_components_abort_backup_finish(VssBackupComponents *self,
-	                                  GAsyncResult *res,
-	                                  GError **error);
+					  GAsyncResult *res,
+					  GError **error);
 
 gboolean
 vss_backup_components_pre_restore_sync(VssBackupComponents *self,
-	                               GCancellable *cancellable,
-	                               GError **error);
+				       GCancellable *cancellable,
+				       GError **error);
 void
 vss_backup_components_pre_restore_async(VssBackupComponents *self,
-	                                GCancellable *cancellable,
-	                                GAsyncReadyCallback callback,
-	                                gpointer user_data);
+					GCancellable *cancellable,
+					GAsyncReadyCallback callback,
+					gpointer user_data);
 gboolean
 vss_backup_components_pre_restore_finish(VssBackupComponents *self,
-	                                 GAsyncResult *res,
-	                                 GError **error);
+					 GAsyncResult *res,
+					 GError **error);
 
 gboolean
 vss_backup_components_post_restore_sync(VssBackupComponents *self,
-	                                GCancellable *cancellable,
-	                                GError **error);
+					GCancellable *cancellable,
+					GError **error);
 void
 vss_backup_components_post_restore_async(VssBackupComponents *self,
-	                                 GCancellable *cancellable,
-	                                 GAsyncReadyCallback callback,
-	                                 gpointer user_data);
+					 GCancellable *cancellable,
+					 GAsyncReadyCallback callback,
+					 gpointer user_data);
 gboolean
 vss_backup_components_post_restore_finish(VssBackupComponents *self,
-	                                  GAsyncResult *res,
-	                                  GError **error);
+					  GAsyncResult *res,
+					  GError **error);
 
 gboolean
 vss_backup_components_release_sync(VssBackupComponents *self,
-	                           GCancellable *cancellable,
-	                           GError **error);
+				   GCancellable *cancellable,
+				   GError **error);
 void
 vss_backup_components_release_async(VssBackupComponents *self,
-	                            GCancellable *cancellable,
-	                            GAsyncReadyCallback callback,
-	                            gpointer user_data);
+				    GCancellable *cancellable,
+				    GAsyncReadyCallback callback,
+				    gpointer user_data);
 gboolean
-vss_backup_components_release_finish(VssBackupComponents *self,
-	                             GAsyncResult *res,
-	                             GError **error);
+vss_backup_components_release_finish(VssBackupComponents *self, GAsyncResult *res, GError **error);
 
 gboolean
 vss_backup_components_set_context_sync(VssBackupComponents *self,

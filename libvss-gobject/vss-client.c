@@ -173,17 +173,18 @@ vss_call_sync(GDBusConnection *connection,
 	      GCancellable *cancellable,
 	      GError **error)
 {
-	GVariant *reply = g_dbus_connection_call_sync(connection,
-						      VSS_DBUS_NAME,
-						      path,
-						      interface,
-						      method,
-						      parameters,
-						      reply_type,
-						      G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-						      timeout_msec,
-						      cancellable,
-						      error);
+	GVariant *reply =
+	    g_dbus_connection_call_sync(connection,
+					VSS_DBUS_NAME,
+					path,
+					interface,
+					method,
+					parameters,
+					reply_type,
+					G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+					timeout_msec,
+					cancellable,
+					error);
 	if (reply == NULL)
 		vss_error_convert(error);
 	return reply;
@@ -326,7 +327,8 @@ vss_client_new_for_connection(GDBusConnection *connection)
 VssClient *
 vss_client_new_sync(GCancellable *cancellable, GError **error)
 {
-	g_autoptr(GDBusConnection) connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, cancellable, error);
+	g_autoptr(GDBusConnection) connection =
+	    g_bus_get_sync(G_BUS_TYPE_SYSTEM, cancellable, error);
 	if (connection == NULL) {
 		vss_error_convert(error);
 		return NULL;
@@ -512,9 +514,7 @@ vss_client_snapshots_from_objects(gpointer source, GVariant *objects)
 
 /* GetManagedObjects: every object of the service with its properties */
 static GVariant *
-vss_get_managed_objects_sync(GDBusConnection *connection,
-			     GCancellable *cancellable,
-			     GError **error)
+vss_get_managed_objects_sync(GDBusConnection *connection, GCancellable *cancellable, GError **error)
 {
 	return vss_call_sync(connection,
 			     VSS_DBUS_PATH,
@@ -635,10 +635,10 @@ vss_client_list_writers_async(VssClient *self,
 	vss_list_objects_async(self->connection,
 			       self,
 			       vss_client_writers_from_objects,
-			      vss_client_list_writers_async,
-			      cancellable,
-			      callback,
-			      user_data);
+			       vss_client_list_writers_async,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 /**
@@ -696,10 +696,10 @@ vss_client_list_snapshots_async(VssClient *self,
 	vss_list_objects_async(self->connection,
 			       self,
 			       vss_client_snapshots_from_objects,
-			      vss_client_list_snapshots_async,
-			      cancellable,
-			      callback,
-			      user_data);
+			       vss_client_list_snapshots_async,
+			       cancellable,
+			       callback,
+			       user_data);
 }
 
 /**
@@ -1000,8 +1000,7 @@ vss_client_list_again_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(VssClient) self = VSS_CLIENT(user_data);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply =
-	    vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
 
 	if (reply == NULL) {
 		/* cancelled (vssd left again, or the client went), or vssd
@@ -1296,10 +1295,12 @@ vss_client_class_init(VssClientClass *klass)
 	 *
 	 * The bus connection the client talks to the service on.
 	 */
-	obj_props[PROP_CONNECTION] =
-	    g_param_spec_object("connection", NULL, NULL, G_TYPE_DBUS_CONNECTION,
-				G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-				    G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_CONNECTION] = g_param_spec_object(
+	    "connection",
+	    NULL,
+	    NULL,
+	    G_TYPE_DBUS_CONNECTION,
+	    G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssClient:name-owner: (getter get_name_owner)
 	 *
@@ -1309,10 +1310,12 @@ vss_client_class_init(VssClientClass *klass)
 	 * then reported removed) or started again (its objects are then
 	 * reported added).
 	 */
-	obj_props[PROP_NAME_OWNER] =
-	    g_param_spec_string("name-owner", NULL, NULL, NULL,
-				G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
-				    G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_NAME_OWNER] = g_param_spec_string(
+	    "name-owner",
+	    NULL,
+	    NULL,
+	    NULL,
+	    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
 
 	/**
@@ -1325,8 +1328,13 @@ vss_client_class_init(VssClientClass *klass)
 	signals[SIGNAL_WRITER_ADDED] = g_signal_new("writer-added",
 						    G_TYPE_FROM_CLASS(klass),
 						    G_SIGNAL_RUN_LAST,
-						    0, NULL, NULL, NULL,
-						    G_TYPE_NONE, 1, VSS_TYPE_WRITER_INFO);
+						    0,
+						    NULL,
+						    NULL,
+						    NULL,
+						    G_TYPE_NONE,
+						    1,
+						    VSS_TYPE_WRITER_INFO);
 	/**
 	 * VssClient::writer-removed:
 	 * @self: the #VssClient
@@ -1337,8 +1345,13 @@ vss_client_class_init(VssClientClass *klass)
 	signals[SIGNAL_WRITER_REMOVED] = g_signal_new("writer-removed",
 						      G_TYPE_FROM_CLASS(klass),
 						      G_SIGNAL_RUN_LAST,
-						      0, NULL, NULL, NULL,
-						      G_TYPE_NONE, 1, G_TYPE_STRING);
+						      0,
+						      NULL,
+						      NULL,
+						      NULL,
+						      G_TYPE_NONE,
+						      1,
+						      G_TYPE_STRING);
 	/**
 	 * VssClient::writer-changed:
 	 * @self: the #VssClient
@@ -1349,8 +1362,13 @@ vss_client_class_init(VssClientClass *klass)
 	signals[SIGNAL_WRITER_CHANGED] = g_signal_new("writer-changed",
 						      G_TYPE_FROM_CLASS(klass),
 						      G_SIGNAL_RUN_LAST,
-						      0, NULL, NULL, NULL,
-						      G_TYPE_NONE, 1, VSS_TYPE_WRITER_INFO);
+						      0,
+						      NULL,
+						      NULL,
+						      NULL,
+						      G_TYPE_NONE,
+						      1,
+						      VSS_TYPE_WRITER_INFO);
 	/**
 	 * VssClient::snapshot-added:
 	 * @self: the #VssClient
@@ -1361,8 +1379,13 @@ vss_client_class_init(VssClientClass *klass)
 	signals[SIGNAL_SNAPSHOT_ADDED] = g_signal_new("snapshot-added",
 						      G_TYPE_FROM_CLASS(klass),
 						      G_SIGNAL_RUN_LAST,
-						      0, NULL, NULL, NULL,
-						      G_TYPE_NONE, 1, VSS_TYPE_SNAPSHOT);
+						      0,
+						      NULL,
+						      NULL,
+						      NULL,
+						      G_TYPE_NONE,
+						      1,
+						      VSS_TYPE_SNAPSHOT);
 	/**
 	 * VssClient::snapshot-removed:
 	 * @self: the #VssClient
@@ -1373,8 +1396,13 @@ vss_client_class_init(VssClientClass *klass)
 	signals[SIGNAL_SNAPSHOT_REMOVED] = g_signal_new("snapshot-removed",
 							G_TYPE_FROM_CLASS(klass),
 							G_SIGNAL_RUN_LAST,
-							0, NULL, NULL, NULL,
-							G_TYPE_NONE, 1, G_TYPE_STRING);
+							0,
+							NULL,
+							NULL,
+							NULL,
+							G_TYPE_NONE,
+							1,
+							G_TYPE_STRING);
 	/**
 	 * VssClient::backup-added:
 	 * @self: the #VssClient
@@ -1385,8 +1413,13 @@ vss_client_class_init(VssClientClass *klass)
 	signals[SIGNAL_BACKUP_ADDED] = g_signal_new("backup-added",
 						    G_TYPE_FROM_CLASS(klass),
 						    G_SIGNAL_RUN_LAST,
-						    0, NULL, NULL, NULL,
-						    G_TYPE_NONE, 1, G_TYPE_STRING);
+						    0,
+						    NULL,
+						    NULL,
+						    NULL,
+						    G_TYPE_NONE,
+						    1,
+						    G_TYPE_STRING);
 	/**
 	 * VssClient::backup-removed:
 	 * @self: the #VssClient
@@ -1397,8 +1430,13 @@ vss_client_class_init(VssClientClass *klass)
 	signals[SIGNAL_BACKUP_REMOVED] = g_signal_new("backup-removed",
 						      G_TYPE_FROM_CLASS(klass),
 						      G_SIGNAL_RUN_LAST,
-						      0, NULL, NULL, NULL,
-						      G_TYPE_NONE, 1, G_TYPE_STRING);
+						      0,
+						      NULL,
+						      NULL,
+						      NULL,
+						      G_TYPE_NONE,
+						      1,
+						      G_TYPE_STRING);
 	/**
 	 * VssClient::backup-changed:
 	 * @self: the #VssClient
@@ -1410,8 +1448,13 @@ vss_client_class_init(VssClientClass *klass)
 	signals[SIGNAL_BACKUP_CHANGED] = g_signal_new("backup-changed",
 						      G_TYPE_FROM_CLASS(klass),
 						      G_SIGNAL_RUN_LAST,
-						      0, NULL, NULL, NULL,
-						      G_TYPE_NONE, 2, G_TYPE_STRING,
+						      0,
+						      NULL,
+						      NULL,
+						      NULL,
+						      G_TYPE_NONE,
+						      2,
+						      G_TYPE_STRING,
 						      VSS_TYPE_BACKUP_STATE);
 }
 

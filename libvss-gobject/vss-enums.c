@@ -270,7 +270,10 @@ gboolean
 vss_snapshot_context_from_string(const gchar *str, VssSnapshotContext *context)
 {
 	guint value = 0;
-	if (!value_lookup(snapshot_context_names, G_N_ELEMENTS(snapshot_context_names), str, &value))
+	if (!value_lookup(snapshot_context_names,
+			  G_N_ELEMENTS(snapshot_context_names),
+			  str,
+			  &value))
 		return FALSE;
 	*context = value;
 	return TRUE;

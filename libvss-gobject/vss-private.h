@@ -24,7 +24,7 @@ G_BEGIN_DECLS
 
 /* the service bounds its long calls itself (writer timeouts): no D-Bus
  * timeout of 25 s may cut a DoSnapshotSet short */
-#define VSS_CALL_TIMEOUT_LONG G_MAXINT
+#define VSS_CALL_TIMEOUT_LONG  G_MAXINT
 #define VSS_CALL_TIMEOUT_SHORT (60 * 1000)
 
 /* D-Bus errors of vssd come as VSS_ERROR; so do errors of the bus (the

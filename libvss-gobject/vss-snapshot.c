@@ -337,22 +337,28 @@ vss_snapshot_class_init(VssSnapshotClass *klass)
 	 * The snapshot's D-Bus object path.
 	 */
 	obj_props[PROP_OBJECT_PATH] =
-	    g_param_spec_string("object-path", NULL, NULL, NULL,
+	    g_param_spec_string("object-path",
+				NULL,
+				NULL,
+				NULL,
 				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssSnapshot:id:
 	 *
 	 * The snapshot's UUID.
 	 */
-	obj_props[PROP_ID] = g_param_spec_string("id", NULL, NULL, NULL,
-						 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_ID] =
+	    g_param_spec_string("id", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssSnapshot:snapshot-set-id:
 	 *
 	 * The UUID of the snapshot's set.
 	 */
 	obj_props[PROP_SNAPSHOT_SET_ID] =
-	    g_param_spec_string("snapshot-set-id", NULL, NULL, NULL,
+	    g_param_spec_string("snapshot-set-id",
+				NULL,
+				NULL,
+				NULL,
 				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssSnapshot:source-path:
@@ -360,7 +366,10 @@ vss_snapshot_class_init(VssSnapshotClass *klass)
 	 * The subvolume the snapshot was taken of.
 	 */
 	obj_props[PROP_SOURCE_PATH] =
-	    g_param_spec_string("source-path", NULL, NULL, NULL,
+	    g_param_spec_string("source-path",
+				NULL,
+				NULL,
+				NULL,
 				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssSnapshot:snapshot-path:
@@ -368,7 +377,10 @@ vss_snapshot_class_init(VssSnapshotClass *klass)
 	 * Where the read-only snapshot is.
 	 */
 	obj_props[PROP_SNAPSHOT_PATH] =
-	    g_param_spec_string("snapshot-path", NULL, NULL, NULL,
+	    g_param_spec_string("snapshot-path",
+				NULL,
+				NULL,
+				NULL,
 				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssSnapshot:creation-time:
@@ -376,23 +388,33 @@ vss_snapshot_class_init(VssSnapshotClass *klass)
 	 * When the snapshot was taken, in µs since the epoch.
 	 */
 	obj_props[PROP_CREATION_TIME] =
-	    g_param_spec_int64("creation-time", NULL, NULL, 0, G_MAXINT64, 0,
+	    g_param_spec_int64("creation-time",
+			       NULL,
+			       NULL,
+			       0,
+			       G_MAXINT64,
+			       0,
 			       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssSnapshot:context:
 	 *
 	 * How long the snapshot lives.
 	 */
-	obj_props[PROP_CONTEXT] =
-	    g_param_spec_enum("context", NULL, NULL, VSS_TYPE_SNAPSHOT_CONTEXT,
-			      VSS_SNAPSHOT_CONTEXT_BACKUP,
-			      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_CONTEXT] = g_param_spec_enum("context",
+						    NULL,
+						    NULL,
+						    VSS_TYPE_SNAPSHOT_CONTEXT,
+						    VSS_SNAPSHOT_CONTEXT_BACKUP,
+						    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssSnapshot:provider:
 	 *
 	 * The provider that made the snapshot.
 	 */
-	obj_props[PROP_PROVIDER] = g_param_spec_string("provider", NULL, NULL, NULL,
+	obj_props[PROP_PROVIDER] = g_param_spec_string("provider",
+						       NULL,
+						       NULL,
+						       NULL,
 						       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
 }

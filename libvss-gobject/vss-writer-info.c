@@ -272,28 +272,40 @@ vss_writer_info_class_init(VssWriterInfoClass *klass)
 	 * The writer's D-Bus object path.
 	 */
 	obj_props[PROP_OBJECT_PATH] =
-	    g_param_spec_string("object-path", NULL, NULL, NULL,
+	    g_param_spec_string("object-path",
+				NULL,
+				NULL,
+				NULL,
 				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriterInfo:name:
 	 *
 	 * The writer's name.
 	 */
-	obj_props[PROP_NAME] = g_param_spec_string("name", NULL, NULL, NULL,
+	obj_props[PROP_NAME] = g_param_spec_string("name",
+						   NULL,
+						   NULL,
+						   NULL,
 						   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriterInfo:class-id:
 	 *
 	 * The writer's class UUID.
 	 */
-	obj_props[PROP_CLASS_ID] = g_param_spec_string("class-id", NULL, NULL, NULL,
+	obj_props[PROP_CLASS_ID] = g_param_spec_string("class-id",
+						       NULL,
+						       NULL,
+						       NULL,
 						       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriterInfo:state:
 	 *
 	 * The writer's state.
 	 */
-	obj_props[PROP_STATE] = g_param_spec_enum("state", NULL, NULL, VSS_TYPE_WRITER_STATE,
+	obj_props[PROP_STATE] = g_param_spec_enum("state",
+						  NULL,
+						  NULL,
+						  VSS_TYPE_WRITER_STATE,
 						  VSS_WRITER_STATE_STABLE,
 						  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
@@ -301,7 +313,9 @@ vss_writer_info_class_init(VssWriterInfoClass *klass)
 	 *
 	 * Why the writer failed, if it did.
 	 */
-	obj_props[PROP_FAILURE] = g_param_spec_enum("failure", NULL, NULL,
+	obj_props[PROP_FAILURE] = g_param_spec_enum("failure",
+						    NULL,
+						    NULL,
 						    VSS_TYPE_WRITER_FAILURE,
 						    VSS_WRITER_FAILURE_NONE,
 						    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -311,16 +325,22 @@ vss_writer_info_class_init(VssWriterInfoClass *klass)
 	 * The writer's explanation of its failure.
 	 */
 	obj_props[PROP_FAILURE_MESSAGE] =
-	    g_param_spec_string("failure-message", NULL, NULL, NULL,
+	    g_param_spec_string("failure-message",
+				NULL,
+				NULL,
+				NULL,
 				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriterInfo:metadata:
 	 *
 	 * The writer's metadata (`a{sv}`), if gathered.
 	 */
-	obj_props[PROP_METADATA] =
-	    g_param_spec_variant("metadata", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
-				 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_METADATA] = g_param_spec_variant("metadata",
+							NULL,
+							NULL,
+							G_VARIANT_TYPE_VARDICT,
+							NULL,
+							G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
 }
 

@@ -293,7 +293,8 @@ vss_writer_request_refuse(VssWriterRequest *self)
 		vss_writer_request_fail(self, self->failure, self->message);
 		return;
 	}
-	message = g_strdup_printf("the %s handler refused", vss_writer_event_to_string(self->event));
+	message =
+	    g_strdup_printf("the %s handler refused", vss_writer_event_to_string(self->event));
 	vss_writer_request_fail(self, VSS_WRITER_FAILURE_NON_RETRYABLE, message);
 }
 

@@ -89,8 +89,10 @@ static GParamSpec *obj_props[PROP_LAST] = {NULL};
 enum { SIGNAL_SELF_ABORT = VSS_WRITER_EVENT_LAST, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
-static void vss_writer_register_with_owner(VssWriter *self, GTask *task);
-static void vss_writer_forget_service(VssWriter *self, const gchar *reason);
+static void
+vss_writer_register_with_owner(VssWriter *self, GTask *task);
+static void
+vss_writer_forget_service(VssWriter *self, const gchar *reason);
 
 /* ---- answering ----------------------------------------------------------- */
 
@@ -579,14 +581,13 @@ vss_writer_watch_service(VssWriter *self)
 								     NULL);
 	}
 	if (priv->name_watch_id == 0) {
-		priv->name_watch_id =
-		    g_bus_watch_name_on_connection(priv->connection,
-						   VSS_DBUS_NAME,
-						   G_BUS_NAME_WATCHER_FLAGS_NONE,
-						   vss_writer_name_appeared_cb,
-						   vss_writer_name_vanished_cb,
-						   self,
-						   NULL);
+		priv->name_watch_id = g_bus_watch_name_on_connection(priv->connection,
+								     VSS_DBUS_NAME,
+								     G_BUS_NAME_WATCHER_FLAGS_NONE,
+								     vss_writer_name_appeared_cb,
+								     vss_writer_name_vanished_cb,
+								     self,
+								     NULL);
 	}
 }
 
@@ -1358,27 +1359,33 @@ vss_writer_class_init(VssWriterClass *klass)
 	 *
 	 * The writer's name, as admins and requesters see it.
 	 */
-	obj_props[PROP_NAME] =
-	    g_param_spec_string("name", NULL, NULL, NULL,
-				G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-				    G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_NAME] = g_param_spec_string("name",
+						   NULL,
+						   NULL,
+						   NULL,
+						   G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+						       G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriter:connection:
 	 *
 	 * The bus the service is on; %NULL for the system bus.
 	 */
-	obj_props[PROP_CONNECTION] =
-	    g_param_spec_object("connection", NULL, NULL, G_TYPE_DBUS_CONNECTION,
-				G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-				    G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_CONNECTION] = g_param_spec_object(
+	    "connection",
+	    NULL,
+	    NULL,
+	    G_TYPE_DBUS_CONNECTION,
+	    G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriter:class-id:
 	 *
 	 * The writer's class, a UUID; %NULL lets the service pick one.
 	 */
-	obj_props[PROP_CLASS_ID] =
-	    g_param_spec_string("class-id", NULL, NULL, NULL,
-				G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_CLASS_ID] = g_param_spec_string("class-id",
+						       NULL,
+						       NULL,
+						       NULL,
+						       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriter:freeze-timeout-ms:
 	 *
@@ -1386,7 +1393,12 @@ vss_writer_class_init(VssWriterClass *klass)
 	 * milliseconds; 0 for the service's default (60000).
 	 */
 	obj_props[PROP_FREEZE_TIMEOUT_MS] =
-	    g_param_spec_uint("freeze-timeout-ms", NULL, NULL, 0, 3600000, 0,
+	    g_param_spec_uint("freeze-timeout-ms",
+			      NULL,
+			      NULL,
+			      0,
+			      3600000,
+			      0,
 			      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriter:event-timeout-ms:
@@ -1395,43 +1407,56 @@ vss_writer_class_init(VssWriterClass *klass)
 	 * 0 for the service's default (30000).
 	 */
 	obj_props[PROP_EVENT_TIMEOUT_MS] =
-	    g_param_spec_uint("event-timeout-ms", NULL, NULL, 0, 3600000, 0,
+	    g_param_spec_uint("event-timeout-ms",
+			      NULL,
+			      NULL,
+			      0,
+			      3600000,
+			      0,
 			      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriter:paths:
 	 *
 	 * Where the writer's data lives (absolute paths), for requesters.
 	 */
-	obj_props[PROP_PATHS] =
-	    g_param_spec_boxed("paths", NULL, NULL, G_TYPE_STRV,
-			       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_PATHS] = g_param_spec_boxed("paths",
+						   NULL,
+						   NULL,
+						   G_TYPE_STRV,
+						   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriter:object-path:
 	 *
 	 * The writer's object path on the service, while registered.
 	 */
-	obj_props[PROP_OBJECT_PATH] =
-	    g_param_spec_string("object-path", NULL, NULL, NULL,
-				G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
-				    G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_OBJECT_PATH] = g_param_spec_string(
+	    "object-path",
+	    NULL,
+	    NULL,
+	    NULL,
+	    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriter:registered:
 	 *
 	 * Whether the service knows this writer.
 	 */
-	obj_props[PROP_REGISTERED] =
-	    g_param_spec_boolean("registered", NULL, NULL, FALSE,
-				 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
-				     G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_REGISTERED] = g_param_spec_boolean(
+	    "registered",
+	    NULL,
+	    NULL,
+	    FALSE,
+	    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 	/**
 	 * VssWriter:frozen:
 	 *
 	 * Whether the writer is between Freeze and Thaw (or Abort).
 	 */
-	obj_props[PROP_FROZEN] =
-	    g_param_spec_boolean("frozen", NULL, NULL, FALSE,
-				 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
-				     G_PARAM_STATIC_STRINGS);
+	obj_props[PROP_FROZEN] = g_param_spec_boolean("frozen",
+						      NULL,
+						      NULL,
+						      FALSE,
+						      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+							  G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
 
 	/**
@@ -1542,9 +1567,8 @@ vss_writer_class_init(VssWriterClass *klass)
 	 */
 	for (guint i = 0; i < VSS_WRITER_EVENT_LAST; i++) {
 		GType param_types[] = {VSS_TYPE_WRITER_REQUEST};
-		GClosure *closure = g_cclosure_new(G_CALLBACK(vss_writer_class_handler),
-						   GINT_TO_POINTER(i),
-						   NULL);
+		GClosure *closure =
+		    g_cclosure_new(G_CALLBACK(vss_writer_class_handler), GINT_TO_POINTER(i), NULL);
 		/* the default abort handler thaws first, whatever the
 		 * application's own handlers answer */
 		GSignalFlags flags = i == VSS_WRITER_EVENT_ABORT ? G_SIGNAL_RUN_FIRST

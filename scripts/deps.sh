@@ -7,7 +7,7 @@ packages=(
 	libpolkit-gobject-1-dev libbtrfsutil-dev btrfs-progs libjson-glib-dev
 	dbus python3-gi python3-dbus python3-dbusmock python3-btrfsutil python3-pytest
 	gjs libxml2-utils valgrind polkitd gi-docgen util-linux clang llvm
-	libclang-rt-14-dev snapper
+	libclang-rt-14-dev snapper clang-format
 )
 missing=()
 for p in "${packages[@]}"; do

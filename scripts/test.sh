@@ -14,6 +14,9 @@ cd "$(dirname "$0")/.."
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 ./scripts/deps.sh
 
+# the house style (.clang-format), checked before anything is built
+./scripts/check-format.sh
+
 build=${BUILD_DIR:-_build}
 rm -rf "$build"
 meson setup "$build" -Dwerror=true --buildtype=debugoptimized

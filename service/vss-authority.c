@@ -158,8 +158,8 @@ vss_authority_ask_polkit(VssAuthority *self, GTask *task)
 	g_autoptr(PolkitDetails) details = polkit_details_new();
 	PolkitCheckAuthorizationFlags flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE;
 
-	for (guint i = 0; data->details != NULL && data->details[i] != NULL &&
-			  data->details[i + 1] != NULL;
+	for (guint i = 0;
+	     data->details != NULL && data->details[i] != NULL && data->details[i + 1] != NULL;
 	     i += 2)
 		polkit_details_insert(details, data->details[i], data->details[i + 1]);
 	if (data->interactive)

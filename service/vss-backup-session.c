@@ -121,10 +121,14 @@ vss_backup_writer_status_free(VssBackupWriterStatus *self)
 	g_free(self);
 }
 
-static void vss_backup_session_continue_release(VssBackupSession *self);
-static void vss_backup_session_continue_abort(VssBackupSession *self);
-static void vss_backup_session_start_abort(VssBackupSession *self, const gchar *reason);
-static void vss_backup_session_service_abort(VssBackupSession *self, GError *error);
+static void
+vss_backup_session_continue_release(VssBackupSession *self);
+static void
+vss_backup_session_continue_abort(VssBackupSession *self);
+static void
+vss_backup_session_start_abort(VssBackupSession *self, const gchar *reason);
+static void
+vss_backup_session_service_abort(VssBackupSession *self, GError *error);
 
 /* ---- small helpers -------------------------------------------------- */
 
@@ -416,7 +420,8 @@ vss_backup_session_apply_reply(VssBackupSession *self, VssWriterEvent event, Vss
 		if (event == VSS_WRITER_EVENT_THAW)
 			bw->freeze_deadline = 0;
 		/* after Abort or BackupShutdown a failure stays as it was */
-		if ((event == VSS_WRITER_EVENT_ABORT || event == VSS_WRITER_EVENT_BACKUP_SHUTDOWN) &&
+		if ((event == VSS_WRITER_EVENT_ABORT ||
+		     event == VSS_WRITER_EVENT_BACKUP_SHUTDOWN) &&
 		    writer_state_is_failed(bw->state))
 			return;
 		/* an Identify from another requester must not hide the state
@@ -557,7 +562,10 @@ vss_backup_session_set_context(VssBackupSession *self, const gchar *context, GEr
 	VssSnapshotContext value = VSS_SNAPSHOT_CONTEXT_BACKUP;
 
 	g_return_val_if_fail(VSS_IS_BACKUP_SESSION(self), FALSE);
-	if (!vss_backup_session_check_state(self, "SetContext", VSS_BACKUP_STATE_INITIALIZED, error))
+	if (!vss_backup_session_check_state(self,
+					    "SetContext",
+					    VSS_BACKUP_STATE_INITIALIZED,
+					    error))
 		return FALSE;
 	if (!vss_snapshot_context_from_string(context, &value)) {
 		g_autofree gchar *quoted = vss_str_quote(context);
@@ -610,11 +618,12 @@ vss_backup_session_gather_writer_status(VssBackupSession *self, GError **error)
 	/* every state after metadata-gathered; a restore once it has writers */
 	if (self->state <= VSS_BACKUP_STATE_INITIALIZED ||
 	    (self->state == VSS_BACKUP_STATE_RESTORE_INITIALIZED && !self->metadata_gathered)) {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_BAD_STATE,
-			    "GatherWriterStatus needs GatherWriterMetadata first; the backup is '%s'",
-			    vss_backup_state_to_string(self->state));
+		g_set_error(
+		    error,
+		    VSS_ERROR,
+		    VSS_ERROR_BAD_STATE,
+		    "GatherWriterStatus needs GatherWriterMetadata first; the backup is '%s'",
+		    vss_backup_state_to_string(self->state));
 		return NULL;
 	}
 	return vss_backup_session_writer_statuses(self);
@@ -750,13 +759,14 @@ vss_backup_session_gather_writer_metadata_async(VssBackupSession *self,
 	/* once per object (R10, R11) */
 	if (self->metadata_gathered || (self->state != VSS_BACKUP_STATE_INITIALIZED &&
 					self->state != VSS_BACKUP_STATE_RESTORE_INITIALIZED)) {
-		g_task_return_new_error(task,
-					VSS_ERROR,
-					VSS_ERROR_BAD_STATE,
-					"GatherWriterMetadata is only allowed once, after "
-					"InitializeForBackup or InitializeForRestore; the backup is "
-					"'%s'",
-					vss_backup_state_to_string(self->state));
+		g_task_return_new_error(
+		    task,
+		    VSS_ERROR,
+		    VSS_ERROR_BAD_STATE,
+		    "GatherWriterMetadata is only allowed once, after "
+		    "InitializeForBackup or InitializeForRestore; the backup is "
+		    "'%s'",
+		    vss_backup_state_to_string(self->state));
 		return;
 	}
 
@@ -857,10 +867,11 @@ vss_backup_session_prepare_for_backup_async(VssBackupSession *self,
 					    GAsyncReadyCallback callback,
 					    gpointer user_data)
 {
-	g_autoptr(GTask) task = vss_backup_session_new_task(self,
-							    vss_backup_session_prepare_for_backup_async,
-							    callback,
-							    user_data);
+	g_autoptr(GTask) task =
+	    vss_backup_session_new_task(self,
+					vss_backup_session_prepare_for_backup_async,
+					callback,
+					user_data);
 	g_auto(GVariantBuilder) extra = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 
 	if (!vss_backup_session_begin_op(self,
@@ -893,7 +904,8 @@ vss_backup_session_service_abort(VssBackupSession *self, GError *error)
 	vss_backup_session_start_abort(self, error->message);
 }
 
-static void vss_backup_session_thaw(VssBackupSession *self);
+static void
+vss_backup_session_thaw(VssBackupSession *self);
 
 static void
 vss_backup_session_post_snapshot_done_cb(VssEventRound *round, gpointer user_data)
@@ -965,8 +977,7 @@ vss_backup_session_thaw_done_cb(VssEventRound *round, gpointer user_data)
 static void
 vss_backup_session_thaw(VssBackupSession *self)
 {
-	g_autoptr(VssEventRound) round =
-	    vss_backup_session_new_round(self, VSS_WRITER_EVENT_THAW);
+	g_autoptr(VssEventRound) round = vss_backup_session_new_round(self, VSS_WRITER_EVENT_THAW);
 	g_autoptr(GVariant) details =
 	    g_variant_ref_sink(vss_backup_session_event_details(self, NULL));
 
@@ -1092,7 +1103,10 @@ vss_backup_session_freeze(VssBackupSession *self)
 		g_auto(GVariantBuilder) extra = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 		if (!writer_owes_events(bw))
 			continue;
-		g_variant_builder_add(&extra, "{sv}", "timeout-ms", g_variant_new_uint32(timeout_ms));
+		g_variant_builder_add(&extra,
+				      "{sv}",
+				      "timeout-ms",
+				      g_variant_new_uint32(timeout_ms));
 		bw->freeze_deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 		vss_event_round_add(round,
 				    bw->writer,
@@ -1127,13 +1141,12 @@ vss_backup_session_provider_prepare_cb(GObject *source, GAsyncResult *res, gpoin
 	if (!vss_snapshot_store_save(vss_coordinator_get_store(self->coordinator),
 				     self->set,
 				     &error)) {
-		vss_backup_session_service_abort(
-		    self,
-		    g_error_new(VSS_ERROR,
-				VSS_ERROR_PROVIDER_FAILURE,
-				"cannot record snapshot set %s: %s",
-				self->set->id,
-				error->message));
+		vss_backup_session_service_abort(self,
+						 g_error_new(VSS_ERROR,
+							     VSS_ERROR_PROVIDER_FAILURE,
+							     "cannot record snapshot set %s: %s",
+							     self->set->id,
+							     error->message));
 		return;
 	}
 	vss_backup_session_freeze(self);
@@ -1143,8 +1156,8 @@ static void
 vss_backup_session_prepare_for_snapshot_done_cb(VssEventRound *round, gpointer user_data)
 {
 	VssBackupSession *self = VSS_BACKUP_SESSION(user_data);
-	g_autoptr(GPtrArray) volumes = g_ptr_array_new_with_free_func(
-	    (GDestroyNotify)vss_volume_unref);
+	g_autoptr(GPtrArray) volumes =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vss_volume_unref);
 
 	g_clear_pointer(&self->round, vss_event_round_unref);
 	/* rule 3: a PrepareForSnapshot failure fails the call, sends no Abort */
@@ -1173,10 +1186,11 @@ vss_backup_session_do_snapshot_set_async(VssBackupSession *self,
 					 GAsyncReadyCallback callback,
 					 gpointer user_data)
 {
-	g_autoptr(GTask) task = vss_backup_session_new_task(self,
-							    vss_backup_session_do_snapshot_set_async,
-							    callback,
-							    user_data);
+	g_autoptr(GTask) task =
+	    vss_backup_session_new_task(self,
+					vss_backup_session_do_snapshot_set_async,
+					callback,
+					user_data);
 
 	if (self->state == VSS_BACKUP_STATE_PREPARED && self->set->snapshots->len == 0 &&
 	    self->op == OP_NONE && !self->aborting && !self->released) {
@@ -1186,10 +1200,7 @@ vss_backup_session_do_snapshot_set_async(VssBackupSession *self,
 					"the snapshot set is empty: call AddToSnapshotSet first");
 		return;
 	}
-	if (!vss_backup_session_begin_op(self,
-					 OP_DO_SNAPSHOT_SET,
-					 VSS_BACKUP_STATE_PREPARED,
-					 task))
+	if (!vss_backup_session_begin_op(self, OP_DO_SNAPSHOT_SET, VSS_BACKUP_STATE_PREPARED, task))
 		return;
 	vss_backup_session_set_state(self, VSS_BACKUP_STATE_SNAPSHOTTING);
 	self->phase = PHASE_PREPARE_FOR_SNAPSHOT;
@@ -1226,10 +1237,11 @@ vss_backup_session_backup_complete_async(VssBackupSession *self,
 					 GAsyncReadyCallback callback,
 					 gpointer user_data)
 {
-	g_autoptr(GTask) task = vss_backup_session_new_task(self,
-							    vss_backup_session_backup_complete_async,
-							    callback,
-							    user_data);
+	g_autoptr(GTask) task =
+	    vss_backup_session_new_task(self,
+					vss_backup_session_backup_complete_async,
+					callback,
+					user_data);
 	if (!vss_backup_session_begin_op(self,
 					 OP_BACKUP_COMPLETE,
 					 VSS_BACKUP_STATE_SNAPSHOT_CREATED,
@@ -1526,12 +1538,11 @@ vss_backup_session_continue_release(VssBackupSession *self)
 						VSS_ERROR_ABORTED,
 						"GatherWriterMetadata was cancelled by Release");
 		} else {
-			vss_backup_session_finish_op(
-			    self,
-			    g_error_new(VSS_ERROR,
-					VSS_ERROR_ABORTED,
-					"%s was cancelled by Release",
-					operation_names[op]));
+			vss_backup_session_finish_op(self,
+						     g_error_new(VSS_ERROR,
+								 VSS_ERROR_ABORTED,
+								 "%s was cancelled by Release",
+								 operation_names[op]));
 		}
 	}
 

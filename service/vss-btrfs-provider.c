@@ -385,10 +385,7 @@ vss_btrfs_record_filesystem_present(VssSnapshotInfo *info, GError **error)
  * that is then used; the path is built only for the error.
  */
 static gboolean
-vss_btrfs_check_snapshot_dir_owner(gint fd,
-				   const gchar *volume_path,
-				   VssError code,
-				   GError **error)
+vss_btrfs_check_snapshot_dir_owner(gint fd, const gchar *volume_path, VssError code, GError **error)
 {
 	g_autofree gchar *path = NULL;
 	struct stat st;
@@ -990,9 +987,8 @@ vss_btrfs_open_record_snapshot_dir(VssSnapshotInfo *info, gboolean *gone, GError
 		volume_fd = source_fd;
 	}
 
-	snapdir_fd = openat(volume_fd,
-			    VSS_SNAPSHOT_DIR,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	snapdir_fd =
+	    openat(volume_fd, VSS_SNAPSHOT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (snapdir_fd < 0) {
 		gint errsv = errno;
 		if (errsv == ENOENT) {

@@ -14,10 +14,10 @@ struct _VssCoordinator {
 	VssProvider *provider;
 	VssSnapshotStore *store;
 	guint next_backup_id;
-	GHashTable *backups;		 /* VssBackupSession → itself (ref) */
+	GHashTable *backups;		  /* VssBackupSession → itself (ref) */
 	VssBackupSession *set_lock_owner; /* unowned; rule 10 */
-	GHashTable *sets;		 /* set id → VssSnapshotSet, complete and on disk */
-	GHashTable *deleting;		 /* set ids with a delete under way */
+	GHashTable *sets;		  /* set id → VssSnapshotSet, complete and on disk */
+	GHashTable *deleting;		  /* set ids with a delete under way */
 };
 
 G_DEFINE_TYPE(VssCoordinator, vss_coordinator, G_TYPE_OBJECT)
@@ -363,8 +363,7 @@ vss_coordinator_delete_snapshots_async(VssCoordinator *self,
 		return;
 	}
 	if (self->set_lock_owner != NULL &&
-	    g_strcmp0(vss_backup_session_get_snapshot_set_id(self->set_lock_owner), set_id) ==
-		0 &&
+	    g_strcmp0(vss_backup_session_get_snapshot_set_id(self->set_lock_owner), set_id) == 0 &&
 	    vss_coordinator_lookup_snapshot_set(self, set_id) == NULL) {
 		g_task_return_new_error(task,
 					VSS_ERROR,
@@ -446,7 +445,9 @@ vss_coordinator_shutdown_release_cb(GObject *source, GAsyncResult *res, gpointer
 }
 
 void
-vss_coordinator_shutdown_async(VssCoordinator *self, GAsyncReadyCallback callback, gpointer user_data)
+vss_coordinator_shutdown_async(VssCoordinator *self,
+			       GAsyncReadyCallback callback,
+			       gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
 	g_autoptr(GPtrArray) backups = vss_coordinator_get_backups(self);

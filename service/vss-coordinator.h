@@ -28,9 +28,7 @@ G_DECLARE_FINAL_TYPE(VssCoordinator, vss_coordinator, VSS, COORDINATOR, GObject)
  * is deleted; "backup-released" (VssBackupSession *).
  */
 VssCoordinator *
-vss_coordinator_new(VssWriterRegistry *registry,
-		    VssProvider *provider,
-		    VssSnapshotStore *store);
+vss_coordinator_new(VssWriterRegistry *registry, VssProvider *provider, VssSnapshotStore *store);
 VssWriterRegistry *
 vss_coordinator_get_registry(VssCoordinator *self);
 VssProvider *
@@ -67,7 +65,9 @@ vss_coordinator_delete_snapshots_finish(VssCoordinator *self, GAsyncResult *res,
 
 /* releases every backup (as Release would), then completes */
 void
-vss_coordinator_shutdown_async(VssCoordinator *self, GAsyncReadyCallback callback, gpointer user_data);
+vss_coordinator_shutdown_async(VssCoordinator *self,
+			       GAsyncReadyCallback callback,
+			       gpointer user_data);
 gboolean
 vss_coordinator_shutdown_finish(VssCoordinator *self, GAsyncResult *res, GError **error);
 

@@ -91,7 +91,8 @@ vss_backup_object_free(VssBackupObject *bo)
 	g_free(bo);
 }
 
-static void vss_writer_skeleton_forget(gpointer iface);
+static void
+vss_writer_skeleton_forget(gpointer iface);
 
 static void
 vss_writer_object_free(VssWriterObject *wo)
@@ -257,7 +258,8 @@ vss_daemon_lookup_backup_by_path(VssDaemon *self, const gchar *path)
 	return NULL;
 }
 
-static void vss_backup_object_arm_idle_timer(VssBackupObject *bo);
+static void
+vss_backup_object_arm_idle_timer(VssBackupObject *bo);
 
 static void
 vss_daemon_release_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -587,12 +589,12 @@ vss_daemon_backup_dispatch(VssBackupObject *bo,
 
 /* one trampoline per method without arguments; the dispatcher reads any
  * arguments from the invocation */
-#define VSS_BACKUP_HANDLER(handler_name, method)                                                 \
-	static gboolean handler_name(VssDBusBackupComponents *iface,                             \
-				     GDBusMethodInvocation *invocation,                          \
-				     gpointer user_data)                                         \
-	{                                                                                        \
-		return vss_daemon_backup_dispatch(user_data, invocation, method);                \
+#define VSS_BACKUP_HANDLER(handler_name, method)                                                   \
+	static gboolean handler_name(VssDBusBackupComponents *iface,                               \
+				     GDBusMethodInvocation *invocation,                            \
+				     gpointer user_data)                                           \
+	{                                                                                          \
+		return vss_daemon_backup_dispatch(user_data, invocation, method);                  \
 	}
 
 VSS_BACKUP_HANDLER(handle_initialize_for_backup, BACKUP_INITIALIZE_FOR_BACKUP)
@@ -851,11 +853,12 @@ static gboolean
 vss_writer_object_check_owner(VssWriterObject *wo, GDBusMethodInvocation *invocation)
 {
 	if (wo == NULL || !vss_registered_writer_is_registered(wo->writer)) {
-		g_dbus_method_invocation_return_error(invocation,
-						      VSS_ERROR,
-						      VSS_ERROR_OBJECT_NOT_FOUND,
-						      "%s is no longer registered",
-						      g_dbus_method_invocation_get_object_path(invocation));
+		g_dbus_method_invocation_return_error(
+		    invocation,
+		    VSS_ERROR,
+		    VSS_ERROR_OBJECT_NOT_FOUND,
+		    "%s is no longer registered",
+		    g_dbus_method_invocation_get_object_path(invocation));
 		return FALSE;
 	}
 	if (g_strcmp0(g_dbus_method_invocation_get_sender(invocation),
@@ -998,8 +1001,9 @@ static void
 vss_writer_object_status_changed_cb(VssRegisteredWriter *writer, gpointer user_data)
 {
 	VssWriterObject *wo = user_data;
-	vss_dbus_writer_set_state(wo->iface,
-				  vss_writer_state_to_string(vss_registered_writer_get_state(writer)));
+	vss_dbus_writer_set_state(
+	    wo->iface,
+	    vss_writer_state_to_string(vss_registered_writer_get_state(writer)));
 	vss_dbus_writer_set_failure(
 	    wo->iface,
 	    vss_writer_failure_to_string(vss_registered_writer_get_failure(writer)));
@@ -1021,7 +1025,9 @@ vss_daemon_add_writer(VssDaemon *self, VssRegisteredWriter *writer)
 	vss_dbus_writer_set_class_id(wo->iface, vss_registered_writer_get_class_id(writer));
 	vss_writer_object_status_changed_cb(writer, wo);
 
-	g_hash_table_insert(self->writers, GUINT_TO_POINTER(vss_registered_writer_get_id(writer)), wo);
+	g_hash_table_insert(self->writers,
+			    GUINT_TO_POINTER(vss_registered_writer_get_id(writer)),
+			    wo);
 	vss_daemon_export(self, wo->path, wo->iface);
 }
 
@@ -1113,7 +1119,9 @@ vss_daemon_delete_authorized_cb(GObject *source, GAsyncResult *res, gpointer use
 }
 
 static gboolean
-handle_snapshot_delete(VssDBusSnapshot *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+handle_snapshot_delete(VssDBusSnapshot *iface,
+		       GDBusMethodInvocation *invocation,
+		       gpointer user_data)
 {
 	VssSnapshotObject *so = user_data;
 	VssDaemon *self = so->daemon;
@@ -1155,9 +1163,9 @@ vss_daemon_snapshot_added_cb(VssCoordinator *coordinator,
 	vss_dbus_snapshot_set_snapshot_path(so->iface, info->snapshot_path);
 	vss_dbus_snapshot_set_creation_time(so->iface, (guint64)info->creation_time);
 	vss_dbus_snapshot_set_context(so->iface, vss_snapshot_context_to_string(set->context));
-	vss_dbus_snapshot_set_provider(so->iface,
-				       vss_provider_get_name(
-					   vss_coordinator_get_provider(coordinator)));
+	vss_dbus_snapshot_set_provider(
+	    so->iface,
+	    vss_provider_get_name(vss_coordinator_get_provider(coordinator)));
 	g_signal_connect(so->iface, "handle-delete", G_CALLBACK(handle_snapshot_delete), so);
 	g_hash_table_insert(self->snapshots, info, so);
 	vss_daemon_export(self, so->path, so->iface);

@@ -14,10 +14,10 @@ G_BEGIN_DECLS
 #define VSS_TYPE_DAEMON (vss_daemon_get_type())
 G_DECLARE_FINAL_TYPE(VssDaemon, vss_daemon, VSS, DAEMON, GObject)
 
-#define VSS_DBUS_NAME	     "org.freedesktop.Vss1"
-#define VSS_DBUS_PATH	     "/org/freedesktop/Vss1"
-#define VSS_BACKUP_PATH_BASE "/org/freedesktop/Vss1/BackupComponents/"
-#define VSS_WRITER_PATH_BASE "/org/freedesktop/Vss1/Writer/"
+#define VSS_DBUS_NAME	       "org.freedesktop.Vss1"
+#define VSS_DBUS_PATH	       "/org/freedesktop/Vss1"
+#define VSS_BACKUP_PATH_BASE   "/org/freedesktop/Vss1/BackupComponents/"
+#define VSS_WRITER_PATH_BASE   "/org/freedesktop/Vss1/Writer/"
 #define VSS_SNAPSHOT_PATH_BASE "/org/freedesktop/Vss1/Snapshot/"
 
 /*

@@ -12,8 +12,8 @@ struct _VssEventRound {
 	VssWriterRegistry *registry;
 	VssWriterEvent event;
 	gchar *backup_path;
-	GPtrArray *replies;  /* of VssEventReply */
-	GPtrArray *details;  /* of GVariant, parallel to replies, dropped once sent */
+	GPtrArray *replies; /* of VssEventReply */
+	GPtrArray *details; /* of GVariant, parallel to replies, dropped once sent */
 	guint n_pending;
 	gboolean started;
 	gboolean finished; /* done_func ran, or the round was cancelled */
@@ -121,7 +121,8 @@ finish_if_done(VssEventRound *self)
 		self->done_func(self, self->user_data);
 }
 
-static void arm_timer(VssEventRound *self);
+static void
+arm_timer(VssEventRound *self);
 
 /* the common end of a pending reply: ack, fail, timeout or vanish */
 static void
@@ -267,10 +268,10 @@ vss_event_round_start(VssEventRound *self,
 		if (!vss_registered_writer_is_registered(reply->writer)) {
 			reply->status = VSS_EVENT_REPLY_VANISHED;
 			reply->failure = VSS_WRITER_FAILURE_NON_RETRYABLE;
-			reply->message = g_strdup_printf(
-			    "writer '%s' left before %s was sent",
-			    vss_registered_writer_get_name(reply->writer),
-			    vss_writer_event_to_signal_name(self->event));
+			reply->message =
+			    g_strdup_printf("writer '%s' left before %s was sent",
+					    vss_registered_writer_get_name(reply->writer),
+					    vss_writer_event_to_signal_name(self->event));
 			continue;
 		}
 		if (vss_event_round_over_limit(self, reply->writer)) {

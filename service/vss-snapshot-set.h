@@ -46,8 +46,8 @@ typedef struct {
 	gchar *set_id;
 	gchar *source_path;
 	gchar *snapshot_path;
-	gint64 creation_time; /* µs since the epoch, 0 until created */
-	VssVolume *volume;    /* nullable */
+	gint64 creation_time;  /* µs since the epoch, 0 until created */
+	VssVolume *volume;     /* nullable */
 	gchar *filesystem_key; /* nullable: the source's filesystem, kept in the record */
 	gboolean created;
 } VssSnapshotInfo;

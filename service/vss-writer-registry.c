@@ -45,9 +45,9 @@ static guint writer_signals[SIGNAL_WRITER_LAST] = {0};
 struct _VssWriterRegistry {
 	GObject parent_instance;
 	guint next_id;
-	GHashTable *writers; /* id → VssRegisteredWriter */
-	GQueue order;	     /* of VssRegisteredWriter (unowned), oldest first */
-	GHashTable *owner_counts; /* owner unique name → number of writers */
+	GHashTable *writers;	     /* id → VssRegisteredWriter */
+	GQueue order;		     /* of VssRegisteredWriter (unowned), oldest first */
+	GHashTable *owner_counts;    /* owner unique name → number of writers */
 	VssWriterEventSender sender; /* the bus layer's, called instead of "send-event" */
 	gpointer sender_data;
 };

@@ -13,11 +13,7 @@
 G_BEGIN_DECLS
 
 #define VSS_TYPE_REGISTERED_WRITER (vss_registered_writer_get_type())
-G_DECLARE_FINAL_TYPE(VssRegisteredWriter,
-		     vss_registered_writer,
-		     VSS,
-		     REGISTERED_WRITER,
-		     GObject)
+G_DECLARE_FINAL_TYPE(VssRegisteredWriter, vss_registered_writer, VSS, REGISTERED_WRITER, GObject)
 
 #define VSS_TYPE_WRITER_REGISTRY (vss_writer_registry_get_type())
 G_DECLARE_FINAL_TYPE(VssWriterRegistry, vss_writer_registry, VSS, WRITER_REGISTRY, GObject)

@@ -122,8 +122,8 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(g_mkdir(fixture->mnt, 0700), ==, 0);
 	g_strlcpy(cleanup_mnt, fixture->mnt, sizeof(cleanup_mnt));
 	{
-		const gchar *argv[] = {
-		    mount_path, "-o", "loop", fixture->image, fixture->mnt, NULL};
+		const gchar *argv[] =
+		    {mount_path, "-o", "loop", fixture->image, fixture->mnt, NULL};
 		g_assert_true(run_command(argv, &error));
 		g_assert_no_error(error);
 	}
@@ -1139,9 +1139,8 @@ test_cancelled(Fixture *fixture, gconstpointer user_data)
 					    cancellable,
 					    async_result_cb,
 					    &res);
-	g_assert_false(vss_provider_create_snapshots_finish(fixture->provider,
-							    wait_for_result(&res),
-							    &error));
+	g_assert_false(
+	    vss_provider_create_snapshots_finish(fixture->provider, wait_for_result(&res), &error));
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_ABORTED);
 	g_assert_false(info->created);
 	g_assert_false(g_file_test(info->snapshot_path, G_FILE_TEST_EXISTS));

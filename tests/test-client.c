@@ -166,7 +166,8 @@ prepared_backup(VssClient *client, VssSnapshotContext context)
 	g_assert_cmpint(vss_backup_components_get_context(backup), ==, context);
 
 	vss_backup_components_gather_writer_metadata_async(backup, NULL, store_result_cb, &res);
-	writers = vss_backup_components_gather_writer_metadata_finish(backup, wait_for(&res), &error);
+	writers =
+	    vss_backup_components_gather_writer_metadata_finish(backup, wait_for(&res), &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(writers->len, ==, 1);
 	g_assert_cmpstr(vss_writer_info_get_name(g_ptr_array_index(writers, 0)), ==, "c writer");
@@ -177,7 +178,8 @@ prepared_backup(VssClient *client, VssSnapshotContext context)
 	set_id = vss_backup_components_start_snapshot_set_sync(backup, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(vss_backup_components_get_snapshot_set_id(backup), ==, set_id);
-	snapshot_id = vss_backup_components_add_to_snapshot_set_sync(backup, volume_path, NULL, &error);
+	snapshot_id =
+	    vss_backup_components_add_to_snapshot_set_sync(backup, volume_path, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_true(g_uuid_string_is_valid(snapshot_id));
 	g_assert_true(run(backup,
@@ -192,7 +194,8 @@ static void
 test_happy_path(VssClient *client, TestWriter *writer)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(VssBackupComponents) backup = prepared_backup(client, VSS_SNAPSHOT_CONTEXT_PERSISTENT);
+	g_autoptr(VssBackupComponents) backup =
+	    prepared_backup(client, VSS_SNAPSHOT_CONTEXT_PERSISTENT);
 	g_autoptr(GPtrArray) snapshots = NULL;
 	g_autoptr(GPtrArray) listed = NULL;
 	VssSnapshot *snapshot = NULL;
@@ -228,10 +231,11 @@ test_happy_path(VssClient *client, TestWriter *writer)
 	listed = vss_client_list_snapshots_sync(client, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(listed->len, ==, 1);
-	g_assert_true(vss_client_delete_snapshot_set_sync(client,
-							  vss_snapshot_get_snapshot_set_id(snapshot),
-							  NULL,
-							  &error));
+	g_assert_true(
+	    vss_client_delete_snapshot_set_sync(client,
+						vss_snapshot_get_snapshot_set_id(snapshot),
+						NULL,
+						&error));
 	g_assert_no_error(error);
 	g_assert_false(g_file_test(vss_snapshot_get_snapshot_path(snapshot), G_FILE_TEST_EXISTS));
 
@@ -321,7 +325,8 @@ main(int argc, char **argv)
 
 	client = vss_client_new_sync(NULL, &error);
 	g_assert_no_error(error);
-	writer = g_object_new(TEST_TYPE_WRITER, "name", "c writer", "freeze-timeout-ms", 5000, NULL);
+	writer =
+	    g_object_new(TEST_TYPE_WRITER, "name", "c writer", "freeze-timeout-ms", 5000, NULL);
 	g_assert_true(vss_writer_register_sync(VSS_WRITER(writer), NULL, &error));
 	g_assert_no_error(error);
 	g_assert_true(vss_writer_is_registered(VSS_WRITER(writer)));

@@ -141,9 +141,8 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 	fixture->provider = vss_fake_provider_new();
 	fixture->store = vss_snapshot_store_new(fixture->state_dir, &error);
 	g_assert_no_error(error);
-	fixture->coordinator = vss_coordinator_new(fixture->registry,
-						   VSS_PROVIDER(fixture->provider),
-						   fixture->store);
+	fixture->coordinator =
+	    vss_coordinator_new(fixture->registry, VSS_PROVIDER(fixture->provider), fixture->store);
 	fixture->log = g_ptr_array_new_with_free_func(g_free);
 	fixture->scripts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	fixture->writers = g_ptr_array_new_with_free_func(g_object_unref);
@@ -295,7 +294,9 @@ test_happy_path(Fixture *fixture, gconstpointer data)
 	add_writer(fixture, "b", -1, -1, 0);
 	backup = prepared_backup(fixture, one_volume, NULL);
 	g_assert_null(run_op(backup, vss_backup_session_do_snapshot_set_async));
-	g_assert_cmpuint(vss_backup_session_get_state(backup), ==, VSS_BACKUP_STATE_SNAPSHOT_CREATED);
+	g_assert_cmpuint(vss_backup_session_get_state(backup),
+			 ==,
+			 VSS_BACKUP_STATE_SNAPSHOT_CREATED);
 	snapshots = vss_backup_session_get_snapshots(backup);
 	g_assert_cmpuint(snapshots->len, ==, 1);
 	g_assert_cmpuint(vss_fake_provider_get_n_snapshots(fixture->provider), ==, 1);
@@ -328,9 +329,8 @@ test_persistent_survives_restart(Fixture *fixture, gconstpointer data)
 	release(backup);
 	g_assert_cmpuint(vss_fake_provider_get_n_snapshots(fixture->provider), ==, 2);
 
-	restarted = vss_coordinator_new(fixture->registry,
-					VSS_PROVIDER(fixture->provider),
-					fixture->store);
+	restarted =
+	    vss_coordinator_new(fixture->registry, VSS_PROVIDER(fixture->provider), fixture->store);
 	g_assert_true(vss_coordinator_load(restarted, &error));
 	g_assert_no_error(error);
 	sets = vss_coordinator_get_snapshot_sets(restarted);
@@ -361,9 +361,8 @@ test_incomplete_set_deleted_at_start(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 	}
 
-	restarted = vss_coordinator_new(fixture->registry,
-					VSS_PROVIDER(fixture->provider),
-					fixture->store);
+	restarted =
+	    vss_coordinator_new(fixture->registry, VSS_PROVIDER(fixture->provider), fixture->store);
 	g_assert_true(vss_coordinator_load(restarted, &error));
 	sets = vss_coordinator_get_snapshot_sets(restarted);
 	g_assert_cmpuint(sets->len, ==, 0);
@@ -382,7 +381,9 @@ test_abort_before_prepare_is_noop(Fixture *fixture, gconstpointer data)
 	g_assert_true(vss_backup_session_initialize_for_backup(backup, &error));
 	gather(backup);
 	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
-	g_assert_cmpuint(vss_backup_session_get_state(backup), ==, VSS_BACKUP_STATE_METADATA_GATHERED);
+	g_assert_cmpuint(vss_backup_session_get_state(backup),
+			 ==,
+			 VSS_BACKUP_STATE_METADATA_GATHERED);
 	release(backup);
 	g_assert_cmpstr(events_of(fixture, "a"), ==, "Identify");
 }
@@ -407,7 +408,8 @@ test_abort_after_prepare(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 	}
 	{
-		g_autoptr(GError) error = run_op(backup, vss_backup_session_prepare_for_backup_async);
+		g_autoptr(GError) error =
+		    run_op(backup, vss_backup_session_prepare_for_backup_async);
 		g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
 	}
 	g_assert_cmpuint(vss_backup_session_get_state(backup), ==, VSS_BACKUP_STATE_PREPARE_FAILED);
@@ -438,7 +440,9 @@ test_freeze_veto(Fixture *fixture, gconstpointer data)
 	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
 	g_assert_nonnull(strstr(error->message, "'b'"));
-	g_assert_cmpuint(vss_backup_session_get_state(backup), ==, VSS_BACKUP_STATE_SNAPSHOT_FAILED);
+	g_assert_cmpuint(vss_backup_session_get_state(backup),
+			 ==,
+			 VSS_BACKUP_STATE_SNAPSHOT_FAILED);
 	g_assert_cmpuint(vss_fake_provider_get_n_snapshots(fixture->provider), ==, 0);
 
 	status = vss_backup_session_gather_writer_status(backup, NULL);
@@ -469,7 +473,9 @@ test_prepare_snapshot_failure_no_abort(Fixture *fixture, gconstpointer data)
 	backup = prepared_backup(fixture, one_volume, NULL);
 	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
-	g_assert_cmpstr(events_of(fixture, "a"), ==, "Identify PrepareForBackup PrepareForSnapshot");
+	g_assert_cmpstr(events_of(fixture, "a"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot");
 	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
 	release(backup);
 	g_assert_cmpstr(events_of(fixture, "a"),
@@ -487,7 +493,9 @@ test_post_snapshot_failure_no_abort(Fixture *fixture, gconstpointer data)
 	backup = prepared_backup(fixture, one_volume, NULL);
 	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
-	g_assert_cmpuint(vss_backup_session_get_state(backup), ==, VSS_BACKUP_STATE_SNAPSHOT_FAILED);
+	g_assert_cmpuint(vss_backup_session_get_state(backup),
+			 ==,
+			 VSS_BACKUP_STATE_SNAPSHOT_FAILED);
 	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
 	/* it answered PostSnapshot: no Abort (rule 5), and the snapshot is gone */
 	release(backup);
@@ -597,7 +605,9 @@ test_freeze_timeout(Fixture *fixture, gconstpointer data)
 	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
 	g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
-	g_assert_cmpuint(vss_registered_writer_get_state(slow), ==, VSS_WRITER_STATE_FAILED_AT_FREEZE);
+	g_assert_cmpuint(vss_registered_writer_get_state(slow),
+			 ==,
+			 VSS_WRITER_STATE_FAILED_AT_FREEZE);
 	g_assert_cmpuint(vss_registered_writer_get_failure(slow), ==, VSS_WRITER_FAILURE_TIMEOUT);
 	/* every writer got Abort, the silent one too */
 	g_assert_cmpstr(events_of(fixture, "a"),
@@ -644,7 +654,9 @@ test_one_set_at_a_time(Fixture *fixture, gconstpointer data)
 	set_id = vss_backup_session_start_snapshot_set(second, &error);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_SNAPSHOT_SET_IN_PROGRESS);
 	g_assert_null(set_id);
-	g_assert_cmpuint(vss_backup_session_get_state(second), ==, VSS_BACKUP_STATE_METADATA_GATHERED);
+	g_assert_cmpuint(vss_backup_session_get_state(second),
+			 ==,
+			 VSS_BACKUP_STATE_METADATA_GATHERED);
 	g_clear_error(&error);
 
 	g_assert_null(run_op(first, vss_backup_session_do_snapshot_set_async));
@@ -919,7 +931,9 @@ test_writer_vanishes_between_events(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(leaver_status->state, ==, VSS_WRITER_STATE_FAILED_AT_PREPARE_SNAPSHOT);
 	g_assert_cmpuint(leaver_status->failure, ==, VSS_WRITER_FAILURE_NON_RETRYABLE);
 	/* rule 3: a PrepareForSnapshot failure sends no Abort */
-	g_assert_cmpstr(events_of(fixture, "a"), ==, "Identify PrepareForBackup PrepareForSnapshot");
+	g_assert_cmpstr(events_of(fixture, "a"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot");
 	release(backup);
 }
 
@@ -941,25 +955,18 @@ test_writer_options(Fixture *fixture, gconstpointer data)
 	VssRegisteredWriter *writer = NULL;
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
-		g_autoptr(GVariant) options = g_variant_parse(G_VARIANT_TYPE_VARDICT, bad[i], NULL, NULL, NULL);
+		g_autoptr(GVariant) options =
+		    g_variant_parse(G_VARIANT_TYPE_VARDICT, bad[i], NULL, NULL, NULL);
 		g_assert_nonnull(options);
 		writer = vss_writer_registry_add(fixture->registry, "w", ":1.1", options, &error);
 		g_assert_null(writer);
 		g_assert_error(error, VSS_ERROR, VSS_ERROR_INVALID_ARGUMENT);
 		g_clear_error(&error);
 	}
-	writer = vss_writer_registry_add(fixture->registry,
-					 "",
-					 ":1.1",
-					 no_options,
-					 &error);
+	writer = vss_writer_registry_add(fixture->registry, "", ":1.1", no_options, &error);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_INVALID_ARGUMENT);
 	g_clear_error(&error);
-	writer = vss_writer_registry_add(fixture->registry,
-					 long_name,
-					 ":1.1",
-					 no_options,
-					 &error);
+	writer = vss_writer_registry_add(fixture->registry, long_name, ":1.1", no_options, &error);
 	/* a size past a limit (vss-limits.h) */
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_LIMIT_REACHED);
 	g_assert_cmpuint(vss_writer_registry_get_n_writers(fixture->registry), ==, 0);

@@ -13,7 +13,7 @@
 
 struct _VssFakeProvider {
 	GObject parent_instance;
-	GMutex mutex; /* the provider runs in worker threads */
+	GMutex mutex;	       /* the provider runs in worker threads */
 	GHashTable *snapshots; /* snapshot id → source path */
 	gchar *fail_source;
 	gboolean fail_prepare;
@@ -21,7 +21,8 @@ struct _VssFakeProvider {
 	guint n_prepared;
 };
 
-static void vss_fake_provider_iface_init(VssProviderInterface *iface);
+static void
+vss_fake_provider_iface_init(VssProviderInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE(VssFakeProvider,
 			vss_fake_provider,
@@ -86,7 +87,9 @@ vss_fake_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, 
 				    info->source_path);
 			return FALSE;
 		}
-		g_hash_table_insert(self->snapshots, g_strdup(info->id), g_strdup(info->source_path));
+		g_hash_table_insert(self->snapshots,
+				    g_strdup(info->id),
+				    g_strdup(info->source_path));
 		info->created = TRUE;
 		info->creation_time = g_get_real_time();
 	}

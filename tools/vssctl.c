@@ -16,7 +16,7 @@
 
 #include "vss.h"
 
-#define VSS_ERROR_NAME_PREFIX "org.freedesktop.Vss1.Error."
+#define VSS_ERROR_NAME_PREFIX  "org.freedesktop.Vss1.Error."
 #define VSS_OBJECT_PATH_PREFIX "/org/freedesktop/Vss1/"
 
 /* the exit status of vssctl; also the codes of VSSCTL_ERROR, so that an
@@ -335,8 +335,10 @@ vssctl_classify_error(GError **error)
 
 	if (!g_error_matches(*error, VSS_ERROR, VSS_ERROR_SERVICE_UNAVAILABLE))
 		return;
-	unavailable =
-	    g_error_new(VSSCTL_ERROR, VSSCTL_EXIT_UNAVAILABLE, "cannot reach vssd: %s", (*error)->message);
+	unavailable = g_error_new(VSSCTL_ERROR,
+				  VSSCTL_EXIT_UNAVAILABLE,
+				  "cannot reach vssd: %s",
+				  (*error)->message);
 	g_error_free(*error);
 	*error = unavailable;
 }
@@ -425,8 +427,8 @@ vssctl_cmd_list_writers(VssCtl *self, gchar **args, gchar **command, GError **er
 		gchar **row = g_new0(gchar *, 7);
 		row[0] = vssctl_cell(vss_writer_info_get_name(info));
 		row[1] = vssctl_cell(vss_writer_state_to_string(vss_writer_info_get_state(info)));
-		row[2] = vssctl_cell(
-		    vss_writer_failure_to_string(vss_writer_info_get_failure(info)));
+		row[2] =
+		    vssctl_cell(vss_writer_failure_to_string(vss_writer_info_get_failure(info)));
 		row[3] = vssctl_cell(vss_writer_info_get_class_id(info));
 		row[4] = vssctl_cell(vss_writer_info_get_object_path(info));
 		row[5] = vssctl_cell(vss_writer_info_get_failure_message(info));
@@ -481,18 +483,17 @@ vssctl_cmd_list_snapshots(VssCtl *self, gchar **args, gchar **command, GError **
 		return TRUE;
 	}
 	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-	g_ptr_array_add(rows,
-			g_strsplit("SET ID|SNAPSHOT ID|CREATED|CONTEXT|SOURCE|SNAPSHOT PATH",
-				   "|",
-				   -1));
+	g_ptr_array_add(
+	    rows,
+	    g_strsplit("SET ID|SNAPSHOT ID|CREATED|CONTEXT|SOURCE|SNAPSHOT PATH", "|", -1));
 	for (guint i = 0; i < snapshots->len; i++) {
 		VssSnapshot *snapshot = g_ptr_array_index(snapshots, i);
 		gchar **row = g_new0(gchar *, 7);
 		row[0] = vssctl_cell(vss_snapshot_get_snapshot_set_id(snapshot));
 		row[1] = vssctl_cell(vss_snapshot_get_id(snapshot));
 		row[2] = vssctl_format_usec(vss_snapshot_get_creation_time(snapshot), FALSE);
-		row[3] = vssctl_cell(
-		    vss_snapshot_context_to_string(vss_snapshot_get_context(snapshot)));
+		row[3] =
+		    vssctl_cell(vss_snapshot_context_to_string(vss_snapshot_get_context(snapshot)));
 		row[4] = vssctl_cell(vss_snapshot_get_source_path(snapshot));
 		row[5] = vssctl_cell(vss_snapshot_get_snapshot_path(snapshot));
 		g_ptr_array_add(rows, row);
@@ -617,9 +618,8 @@ vssctl_run_command(VssCtl *self,
 	signal_ids[0] = g_unix_signal_add(SIGINT, vssctl_child_sigint_cb, self);
 	signal_ids[1] = g_unix_signal_add(SIGTERM, vssctl_child_sigterm_cb, self);
 	signal_ids[2] = g_unix_signal_add(SIGHUP, vssctl_child_sighup_cb, self);
-	self->child = g_subprocess_launcher_spawnv(launcher,
-						   (const gchar *const *)command,
-						   &error_local);
+	self->child =
+	    g_subprocess_launcher_spawnv(launcher, (const gchar *const *)command, &error_local);
 	if (self->child != NULL) {
 		g_subprocess_wait_async(self->child, NULL, vssctl_child_exited_cb, self);
 		g_main_loop_run(self->loop);
@@ -694,8 +694,8 @@ vssctl_create_run(VssCtl *self,
 		  gboolean *prepared,
 		  GError **error)
 {
-	VssSnapshotContext context =
-	    self->persistent ? VSS_SNAPSHOT_CONTEXT_PERSISTENT : VSS_SNAPSHOT_CONTEXT_BACKUP;
+	VssSnapshotContext context = self->persistent ? VSS_SNAPSHOT_CONTEXT_PERSISTENT
+						      : VSS_SNAPSHOT_CONTEXT_BACKUP;
 	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) metadata = NULL;
 	g_autoptr(GPtrArray) snapshots = NULL;
@@ -913,10 +913,8 @@ vssctl_monitor_print(VssCtl *self,
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	g_autofree gchar *seconds = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
 	g_autofree gchar *offset = g_date_time_format(now, "%:z");
-	g_autofree gchar *timestamp = g_strdup_printf("%s.%03d%s",
-						      seconds,
-						      g_date_time_get_microsecond(now) / 1000,
-						      offset);
+	g_autofree gchar *timestamp =
+	    g_strdup_printf("%s.%03d%s", seconds, g_date_time_get_microsecond(now) / 1000, offset);
 	g_autofree gchar *text = NULL;
 
 	if (self->json) {
@@ -1217,7 +1215,7 @@ typedef struct {
 #define VSSCTL_EXIT_STATUS_HELP                                                                    \
 	"Exit status:\n"                                                                           \
 	"  0  success\n"                                                                           \
-	"  1  the operation failed: vssd refused it, or a writer or the snapshot provider\n"      \
+	"  1  the operation failed: vssd refused it, or a writer or the snapshot provider\n"       \
 	"     failed (the message gives the error name, e.g. WriterFailure, and the writer)\n"     \
 	"  2  the command line is wrong\n"                                                         \
 	"  3  vssd cannot be reached (no system bus, service not running or not\n"                 \
@@ -1303,15 +1301,7 @@ static const VssCtlCommand vssctl_commands[] = {
      0,
      0,
      vssctl_cmd_monitor},
-    {"help",
-     "[COMMAND]",
-     "Show the help of vssctl or of COMMAND.",
-     NULL,
-     NULL,
-     0,
-     0,
-     1,
-     NULL},
+    {"help", "[COMMAND]", "Show the help of vssctl or of COMMAND.", NULL, NULL, 0, 0, 1, NULL},
 };
 
 static const VssCtlCommand *
@@ -1384,8 +1374,8 @@ vssctl_command_context(VssCtl *self, const VssCtlCommand *cmd)
 	}
 	g_option_context_set_summary(context, cmd->summary);
 	if (cmd->description != NULL)
-		description = g_strdup_printf("%s\n\n" VSSCTL_EXIT_STATUS_HELP "\n",
-					      cmd->description);
+		description =
+		    g_strdup_printf("%s\n\n" VSSCTL_EXIT_STATUS_HELP "\n", cmd->description);
 	else
 		description = g_strdup(VSSCTL_EXIT_STATUS_HELP "\n");
 	g_option_context_set_description(context, description);
