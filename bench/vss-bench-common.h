@@ -14,14 +14,16 @@
 
 #include <glib.h>
 
+#include "vss-names.h"
+
 G_BEGIN_DECLS
 
 /* vssd, as DESIGN.md §3 names it */
-#define VSS_BENCH_VSS_NAME	"org.freedesktop.Vss1"
-#define VSS_BENCH_VSS_PATH	"/org/freedesktop/Vss1"
-#define VSS_BENCH_MANAGER_IFACE "org.freedesktop.Vss1.Manager"
-#define VSS_BENCH_BACKUP_IFACE	"org.freedesktop.Vss1.BackupComponents"
-#define VSS_BENCH_WRITER_IFACE	"org.freedesktop.Vss1.Writer"
+#define VSS_BENCH_VSS_NAME	VSS_DBUS_NAME
+#define VSS_BENCH_VSS_PATH	VSS_DBUS_PATH
+#define VSS_BENCH_MANAGER_IFACE VSS_DBUS_INTERFACE_MANAGER
+#define VSS_BENCH_BACKUP_IFACE	VSS_DBUS_INTERFACE_BACKUP_COMPONENTS
+#define VSS_BENCH_WRITER_IFACE	VSS_DBUS_INTERFACE_WRITER
 
 /* the floor service: the least a service must do, with the same writers */
 #define VSS_BENCH_FLOOR_NAME	    "org.freedesktop.VssBench.Floor"

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "vss-backup-components.h"
+#include "vss-names.h"
 #include "vss-snapshot.h"
 #include "vss-writer-info.h"
 
@@ -15,13 +16,6 @@ G_BEGIN_DECLS
 
 #define VSS_TYPE_CLIENT (vss_client_get_type())
 G_DECLARE_FINAL_TYPE(VssClient, vss_client, VSS, CLIENT, GObject)
-
-/**
- * VSS_DBUS_NAME:
- *
- * The bus name of the vss service.
- */
-#define VSS_DBUS_NAME "org.freedesktop.Vss1"
 
 VssClient *
 vss_client_new_sync(GCancellable *cancellable, GError **error);

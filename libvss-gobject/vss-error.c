@@ -8,22 +8,23 @@
 #include <gio/gio.h>
 
 #include "vss-error.h"
+#include "vss-names.h"
 
 static const GDBusErrorEntry vss_error_entries[] = {
-    {VSS_ERROR_FAILED, "org.freedesktop.Vss1.Error.Failed"},
-    {VSS_ERROR_BAD_STATE, "org.freedesktop.Vss1.Error.BadState"},
-    {VSS_ERROR_NOT_SUPPORTED, "org.freedesktop.Vss1.Error.NotSupported"},
-    {VSS_ERROR_NOT_AUTHORIZED, "org.freedesktop.Vss1.Error.NotAuthorized"},
-    {VSS_ERROR_INVALID_ARGUMENT, "org.freedesktop.Vss1.Error.InvalidArgument"},
-    {VSS_ERROR_VOLUME_NOT_SUPPORTED, "org.freedesktop.Vss1.Error.VolumeNotSupported"},
-    {VSS_ERROR_OBJECT_NOT_FOUND, "org.freedesktop.Vss1.Error.ObjectNotFound"},
-    {VSS_ERROR_SNAPSHOT_SET_IN_PROGRESS, "org.freedesktop.Vss1.Error.SnapshotSetInProgress"},
-    {VSS_ERROR_WRITER_FAILURE, "org.freedesktop.Vss1.Error.WriterFailure"},
-    {VSS_ERROR_PROVIDER_FAILURE, "org.freedesktop.Vss1.Error.ProviderFailure"},
-    {VSS_ERROR_ABORTED, "org.freedesktop.Vss1.Error.Aborted"},
-    {VSS_ERROR_LIMIT_REACHED, "org.freedesktop.Vss1.Error.LimitReached"},
+    {VSS_ERROR_FAILED, VSS_DBUS_ERROR_PREFIX "Failed"},
+    {VSS_ERROR_BAD_STATE, VSS_DBUS_ERROR_PREFIX "BadState"},
+    {VSS_ERROR_NOT_SUPPORTED, VSS_DBUS_ERROR_PREFIX "NotSupported"},
+    {VSS_ERROR_NOT_AUTHORIZED, VSS_DBUS_ERROR_PREFIX "NotAuthorized"},
+    {VSS_ERROR_INVALID_ARGUMENT, VSS_DBUS_ERROR_PREFIX "InvalidArgument"},
+    {VSS_ERROR_VOLUME_NOT_SUPPORTED, VSS_DBUS_ERROR_PREFIX "VolumeNotSupported"},
+    {VSS_ERROR_OBJECT_NOT_FOUND, VSS_DBUS_ERROR_PREFIX "ObjectNotFound"},
+    {VSS_ERROR_SNAPSHOT_SET_IN_PROGRESS, VSS_DBUS_ERROR_PREFIX "SnapshotSetInProgress"},
+    {VSS_ERROR_WRITER_FAILURE, VSS_DBUS_ERROR_PREFIX "WriterFailure"},
+    {VSS_ERROR_PROVIDER_FAILURE, VSS_DBUS_ERROR_PREFIX "ProviderFailure"},
+    {VSS_ERROR_ABORTED, VSS_DBUS_ERROR_PREFIX "Aborted"},
+    {VSS_ERROR_LIMIT_REACHED, VSS_DBUS_ERROR_PREFIX "LimitReached"},
     /* the library's own: vssd never sends it */
-    {VSS_ERROR_SERVICE_UNAVAILABLE, "org.freedesktop.Vss1.Error.ServiceUnavailable"},
+    {VSS_ERROR_SERVICE_UNAVAILABLE, VSS_DBUS_ERROR_PREFIX "ServiceUnavailable"},
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(vss_error_entries) == VSS_ERROR_LAST);

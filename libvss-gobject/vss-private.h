@@ -9,16 +9,16 @@
 
 #include "vss-backup-components.h"
 #include "vss-client.h"
+#include "vss-names.h"
 #include "vss-snapshot.h"
 #include "vss-writer-info.h"
 
 G_BEGIN_DECLS
 
-#define VSS_DBUS_PATH		 "/org/freedesktop/Vss1"
-#define VSS_MANAGER_IFACE	 "org.freedesktop.Vss1.Manager"
-#define VSS_BACKUP_IFACE	 "org.freedesktop.Vss1.BackupComponents"
-#define VSS_WRITER_IFACE	 "org.freedesktop.Vss1.Writer"
-#define VSS_SNAPSHOT_IFACE	 "org.freedesktop.Vss1.Snapshot"
+#define VSS_MANAGER_IFACE	 VSS_DBUS_INTERFACE_MANAGER
+#define VSS_BACKUP_IFACE	 VSS_DBUS_INTERFACE_BACKUP_COMPONENTS
+#define VSS_WRITER_IFACE	 VSS_DBUS_INTERFACE_WRITER
+#define VSS_SNAPSHOT_IFACE	 VSS_DBUS_INTERFACE_SNAPSHOT
 #define VSS_PROPERTIES_IFACE	 "org.freedesktop.DBus.Properties"
 #define VSS_OBJECT_MANAGER_IFACE "org.freedesktop.DBus.ObjectManager"
 

@@ -12,6 +12,7 @@
 #include "vss-enum-types.h"
 #include "vss-enums.h"
 #include "vss-error.h"
+#include "vss-names.h"
 #include "vss-snapshot.h"
 #include "vss-writer-info.h"
 #include "vss-writer-request.h"

@@ -1073,7 +1073,7 @@ vss_daemon_send_event_cb(VssWriterRegistry *registry,
 		self->connection,
 		vss_registered_writer_get_owner(writer),
 		wo != NULL ? wo->path : path,
-		"org.freedesktop.Vss1.Writer",
+		VSS_DBUS_INTERFACE_WRITER,
 		vss_writer_event_to_signal_name(event),
 		g_variant_new("(to@a{sv})", serial, backup_path, details),
 		&error)) {

@@ -8,17 +8,16 @@
 #include <gio/gio.h>
 
 #include "vss-coordinator.h"
+#include "vss-names.h"
 
 G_BEGIN_DECLS
 
 #define VSS_TYPE_DAEMON (vss_daemon_get_type())
 G_DECLARE_FINAL_TYPE(VssDaemon, vss_daemon, VSS, DAEMON, GObject)
 
-#define VSS_DBUS_NAME	       "org.freedesktop.Vss1"
-#define VSS_DBUS_PATH	       "/org/freedesktop/Vss1"
-#define VSS_BACKUP_PATH_BASE   "/org/freedesktop/Vss1/BackupComponents/"
-#define VSS_WRITER_PATH_BASE   "/org/freedesktop/Vss1/Writer/"
-#define VSS_SNAPSHOT_PATH_BASE "/org/freedesktop/Vss1/Snapshot/"
+#define VSS_BACKUP_PATH_BASE   VSS_DBUS_BACKUP_COMPONENTS_PATH_PREFIX
+#define VSS_WRITER_PATH_BASE   VSS_DBUS_WRITER_PATH_PREFIX
+#define VSS_SNAPSHOT_PATH_BASE VSS_DBUS_SNAPSHOT_PATH_PREFIX
 
 /*
  * VssDaemon: the bus front end. It exports the Manager, the object manager

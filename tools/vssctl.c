@@ -16,8 +16,8 @@
 
 #include "vss.h"
 
-#define VSS_ERROR_NAME_PREFIX  "org.freedesktop.Vss1.Error."
-#define VSS_OBJECT_PATH_PREFIX "/org/freedesktop/Vss1/"
+#define VSS_ERROR_NAME_PREFIX  VSS_DBUS_ERROR_PREFIX
+#define VSS_OBJECT_PATH_PREFIX VSS_DBUS_PATH "/"
 
 /* the exit status of vssctl; also the codes of VSSCTL_ERROR, so that an
  * error carries the status it ends with */
