@@ -7,11 +7,13 @@
 
 #include <gio/gio.h>
 
-#include "vss-backup-components.h"
-#include "vss-client.h"
 #include "vss-names.h"
-#include "vss-snapshot.h"
-#include "vss-writer-info.h"
+
+/*
+ * The library's calls to vssd: the bottom of the library, which knows the
+ * bus and the error table but none of the library's objects, so that every
+ * object file calls down into it and nothing calls back up.
+ */
 
 G_BEGIN_DECLS
 
@@ -32,6 +34,7 @@ G_BEGIN_DECLS
 void
 vss_error_convert(GError **error);
 
+/* a method call to vssd; its errors come as vss_error_convert() makes them */
 void
 vss_call(GDBusConnection *connection,
 	 const gchar *path,
@@ -56,24 +59,29 @@ vss_call_sync(GDBusConnection *connection,
 	      GCancellable *cancellable,
 	      GError **error);
 
-VssWriterInfo *
-vss_writer_info_new(const gchar *object_path, const gchar *name);
+/* GetManagedObjects: every object of the service with its properties, as
+ * `(a{oa{sa{sv}}})`; the async one is finished with vss_call_finish() */
+GVariant *
+vss_get_managed_objects_sync(GDBusConnection *connection,
+			     GCancellable *cancellable,
+			     GError **error);
 void
-vss_writer_info_update(VssWriterInfo *self, GVariant *properties);
+vss_get_managed_objects(GDBusConnection *connection,
+			GCancellable *cancellable,
+			GAsyncReadyCallback callback,
+			gpointer user_data);
+
+/* calls @func for each object of a GetManagedObjects reply */
+typedef void (*VssObjectFunc)(const gchar *path, GVariant *interfaces, gpointer user_data);
 void
-vss_writer_info_set_status(VssWriterInfo *self,
-			   const gchar *state,
-			   const gchar *failure,
-			   const gchar *message);
-void
-vss_writer_info_set_metadata(VssWriterInfo *self, GVariant *metadata);
+vss_managed_objects_foreach(GVariant *objects, VssObjectFunc func, gpointer user_data);
 
-VssSnapshot *
-vss_snapshot_new(GDBusConnection *connection, const gchar *object_path, GVariant *properties);
+/* object paths in the order the service made them: Writer/2 before Writer/10 */
+gint
+vss_object_path_cmp(const gchar *pa, const gchar *pb);
 
-VssBackupComponents *
-vss_backup_components_new(GDBusConnection *connection, const gchar *object_path);
-
+/* GetManagedObjects, turned into a list by @func; the async one is finished
+ * with g_task_propagate_pointer() on @source */
 typedef GPtrArray *(*VssObjectsFunc)(gpointer source, GVariant *objects);
 GPtrArray *
 vss_list_objects_sync(GDBusConnection *connection,
@@ -89,11 +97,5 @@ vss_list_objects_async(GDBusConnection *connection,
 		       GCancellable *cancellable,
 		       GAsyncReadyCallback callback,
 		       gpointer user_data);
-
-/* the VssWriterInfo and VssSnapshot objects of a GetManagedObjects reply */
-GPtrArray *
-vss_managed_objects_to_writers(GVariant *objects);
-GPtrArray *
-vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects);
 
 G_END_DECLS
