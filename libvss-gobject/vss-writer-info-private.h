@@ -8,20 +8,20 @@
 #include "vss-writer-info.h"
 
 /* what only the library does with a VssWriterInfo: make it and fill it from
- * the service's replies */
+ * the service's replies; G_GNUC_INTERNAL keeps it out of the API (see vss.map) */
 
 G_BEGIN_DECLS
 
-VssWriterInfo *
+G_GNUC_INTERNAL VssWriterInfo *
 vss_writer_info_new(const gchar *object_path, const gchar *name);
-void
+G_GNUC_INTERNAL void
 vss_writer_info_update(VssWriterInfo *self, GVariant *properties);
-void
+G_GNUC_INTERNAL void
 vss_writer_info_set_status(VssWriterInfo *self,
 			   const gchar *state,
 			   const gchar *failure,
 			   const gchar *message);
-void
+G_GNUC_INTERNAL void
 vss_writer_info_set_metadata(VssWriterInfo *self, GVariant *metadata);
 
 G_END_DECLS

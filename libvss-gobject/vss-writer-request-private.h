@@ -7,7 +7,8 @@
 
 #include "vss-writer-request.h"
 
-/* what only the library does with a VssWriterRequest */
+/* what only the library does with a VssWriterRequest; G_GNUC_INTERNAL keeps
+ * it out of the API (see vss.map) */
 
 G_BEGIN_DECLS
 
@@ -22,7 +23,7 @@ typedef void (*VssWriterRequestAnswerFunc)(VssWriterRequest *request,
 /* @answer is called once, when the request is answered (or dropped
  * unanswered); @answer_data is freed with @answer_data_free when the request
  * is */
-VssWriterRequest *
+G_GNUC_INTERNAL VssWriterRequest *
 vss_writer_request_new(VssWriterEvent event,
 		       guint64 serial,
 		       const gchar *backup_path,
@@ -31,11 +32,11 @@ vss_writer_request_new(VssWriterEvent event,
 		       VssWriterRequestAnswerFunc answer,
 		       gpointer answer_data,
 		       GDestroyNotify answer_data_free);
-gboolean
+G_GNUC_INTERNAL gboolean
 vss_writer_request_is_deferred(VssWriterRequest *self);
-void
+G_GNUC_INTERNAL void
 vss_writer_request_refuse(VssWriterRequest *self);
-void
+G_GNUC_INTERNAL void
 vss_writer_request_set_error(VssWriterRequest *self, const GError *error);
 
 G_END_DECLS
