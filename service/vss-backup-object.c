@@ -173,8 +173,9 @@ vss_backup_object_gather_metadata_cb(GObject *source, GAsyncResult *res, gpointe
 	}
 	g_dbus_method_invocation_return_value(
 	    invocation,
-	    g_variant_new_tuple((GVariant *[]){vss_backup_object_writer_list_to_variant(statuses, TRUE)},
-				1));
+	    g_variant_new_tuple(
+		(GVariant *[]){vss_backup_object_writer_list_to_variant(statuses, TRUE)},
+		1));
 }
 
 static void
@@ -238,9 +239,10 @@ vss_backup_object_call(VssBusContext *ctx,
 		break;
 	}
 	case BACKUP_GATHER_WRITER_METADATA:
-		vss_backup_session_gather_writer_metadata_async(bo->session,
-								vss_backup_object_gather_metadata_cb,
-								g_object_ref(invocation));
+		vss_backup_session_gather_writer_metadata_async(
+		    bo->session,
+		    vss_backup_object_gather_metadata_cb,
+		    g_object_ref(invocation));
 		return;
 	case BACKUP_GATHER_WRITER_STATUS: {
 		g_autoptr(GPtrArray) statuses =
@@ -466,7 +468,8 @@ vss_backup_object_new(VssBusContext *ctx,
 	const gchar *const no_paths[] = {NULL};
 
 	bo->ctx = ctx;
-	bo->path = g_strdup_printf(VSS_DBUS_BACKUP_COMPONENTS_PATH_PREFIX "%u", ctx->next_backup_number++);
+	bo->path =
+	    g_strdup_printf(VSS_DBUS_BACKUP_COMPONENTS_PATH_PREFIX "%u", ctx->next_backup_number++);
 	bo->owner = g_strdup(owner);
 	bo->user_owned = user_owned;
 	bo->owner_uid = owner_uid;
@@ -649,4 +652,3 @@ vss_backup_object_parse_options(GVariant *options, VssBackupOptions *out, GError
 		out->idle_timeout_s = VSS_IDLE_TIMEOUT_DEFAULT_S;
 	return TRUE;
 }
-

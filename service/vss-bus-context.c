@@ -78,7 +78,9 @@ vss_bus_context_release_caller(VssBusContext *ctx, const gchar *sender)
 		g_hash_table_remove(ctx->calls_in_flight, sender);
 		g_hash_table_remove(ctx->gone_in_flight, sender);
 	} else {
-		g_hash_table_insert(ctx->calls_in_flight, g_strdup(sender), GUINT_TO_POINTER(n - 1));
+		g_hash_table_insert(ctx->calls_in_flight,
+				    g_strdup(sender),
+				    GUINT_TO_POINTER(n - 1));
 	}
 	return !gone;
 }

@@ -64,7 +64,10 @@ typedef struct {
 } VssCall;
 
 VssCall *
-vss_call_new(VssBusContext *ctx, GDBusMethodInvocation *invocation, const gchar *path, guint method);
+vss_call_new(VssBusContext *ctx,
+	     GDBusMethodInvocation *invocation,
+	     const gchar *path,
+	     guint method);
 /* FALSE when the caller left meanwhile */
 gboolean
 vss_call_free(VssCall *call);

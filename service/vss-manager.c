@@ -229,7 +229,6 @@ handle_delete_snapshot_set(VssDBusManager *iface,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-
 VssDBusManager *
 vss_manager_new(VssBusContext *ctx)
 {

@@ -79,9 +79,9 @@ handle_snapshot_delete(VssDBusSnapshot *iface,
 
 static void
 vss_snapshot_objects_added_cb(VssCoordinator *coordinator,
-			     VssSnapshotSet *set,
-			     VssSnapshotInfo *info,
-			     gpointer user_data)
+			      VssSnapshotSet *set,
+			      VssSnapshotInfo *info,
+			      gpointer user_data)
 {
 	VssBusContext *ctx = user_data;
 	VssSnapshotObject *so = g_new0(VssSnapshotObject, 1);
@@ -107,9 +107,9 @@ vss_snapshot_objects_added_cb(VssCoordinator *coordinator,
 
 static void
 vss_snapshot_objects_removed_cb(VssCoordinator *coordinator,
-			       VssSnapshotSet *set,
-			       VssSnapshotInfo *info,
-			       gpointer user_data)
+				VssSnapshotSet *set,
+				VssSnapshotInfo *info,
+				gpointer user_data)
 {
 	VssBusContext *ctx = user_data;
 	g_hash_table_remove(ctx->snapshots, info);

@@ -338,12 +338,12 @@ vss_writer_objects_removed_cb(VssWriterRegistry *registry,
 /* events go to the writer's connection only, as unicast signals */
 static void
 vss_writer_objects_send_event_cb(VssWriterRegistry *registry,
-			 VssRegisteredWriter *writer,
-			 guint64 serial,
-			 guint event,
-			 const gchar *backup_path,
-			 GVariant *details,
-			 gpointer user_data)
+				 VssRegisteredWriter *writer,
+				 guint64 serial,
+				 guint event,
+				 const gchar *backup_path,
+				 GVariant *details,
+				 gpointer user_data)
 {
 	VssBusContext *ctx = user_data;
 	guint id = vss_registered_writer_get_id(writer);
@@ -383,7 +383,6 @@ vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, GError **
 	}
 	return TRUE;
 }
-
 
 void
 vss_writer_objects_attach(VssBusContext *ctx)
