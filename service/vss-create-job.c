@@ -46,17 +46,16 @@ vss_create_job_released_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		g_task_return_error(task, g_steal_pointer(&job->error));
 		return;
 	}
-	g_task_return_pointer(task, vss_snapshot_set_ref(set), (GDestroyNotify)vss_snapshot_set_unref);
+	g_task_return_pointer(task,
+			      vss_snapshot_set_ref(set),
+			      (GDestroyNotify)vss_snapshot_set_unref);
 }
 
 static void
 vss_create_job_release(GTask *task, const gchar *reason)
 {
 	VssCreateJob *job = g_task_get_task_data(task);
-	vss_backup_session_release_async(job->session,
-					 reason,
-					 vss_create_job_released_cb,
-					 task);
+	vss_backup_session_release_async(job->session, reason, vss_create_job_released_cb, task);
 }
 
 static void
@@ -191,9 +190,7 @@ vss_create_job_gathered_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 
 /* every path as AddToSnapshotSet checks it: any bad one, and nothing happens */
 static GPtrArray *
-vss_create_job_open_volumes(VssCoordinator *coordinator,
-			    const gchar *const *paths,
-			    GError **error)
+vss_create_job_open_volumes(VssCoordinator *coordinator, const gchar *const *paths, GError **error)
 {
 	VssProvider *provider = vss_coordinator_get_provider(coordinator);
 	g_autoptr(GPtrArray) volumes =
@@ -265,8 +262,8 @@ vss_create_job_run_async(VssCoordinator *coordinator,
 	}
 
 	/* the events carry, as their backup, a path that is not exported */
-	object_path = g_strdup_printf(VSS_DBUS_BACKUP_COMPONENTS_PATH_PREFIX "oneshot%u",
-				      next_job_number++);
+	object_path =
+	    g_strdup_printf(VSS_DBUS_BACKUP_COMPONENTS_PATH_PREFIX "oneshot%u", next_job_number++);
 	job->session = g_object_ref(vss_coordinator_create_backup(coordinator, object_path));
 	/* rule 10 from the start: no event goes out while another set is made */
 	lock_description = g_strdup_printf("the CreateSnapshotSet of %s", object_path);
@@ -288,8 +285,7 @@ vss_create_job_run_async(VssCoordinator *coordinator,
 		return;
 	}
 	/* §4b: only the writers that take part get any event, Identify included */
-	vss_backup_session_limit_identify_to(job->session,
-					     options->writers ? job->volumes : NULL);
+	vss_backup_session_limit_identify_to(job->session, options->writers ? job->volumes : NULL);
 	if (cancellable != NULL)
 		job->cancelled_id = g_cancellable_connect(cancellable,
 							  G_CALLBACK(vss_create_job_cancelled_cb),

@@ -137,7 +137,8 @@ vss_path_open_walk(const gchar *path, gint last_flags)
 	if (fd < 0)
 		return -errno;
 	for (guint i = 0; components[i] != NULL; i++) {
-		gint flags = (i == last ? last_flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC;
+		gint flags =
+		    (i == last ? last_flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC;
 		struct stat st;
 		gint next;
 
