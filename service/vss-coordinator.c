@@ -62,7 +62,7 @@ vss_coordinator_get_set_lock(VssCoordinator *self)
 static void
 vss_coordinator_sync_set(VssCoordinator *self, VssSnapshotSet *set)
 {
-	g_autoptr(VssSnapshotSet) set_ref = vss_snapshot_set_ref(set);
+	g_autoptr(VssSnapshotSet) set_ref G_GNUC_UNUSED = vss_snapshot_set_ref(set);
 	gboolean any = FALSE;
 
 	for (guint i = 0; i < set->snapshots->len; i++) {
@@ -206,7 +206,7 @@ static void
 vss_coordinator_released_cb(VssBackupSession *backup, gpointer user_data)
 {
 	VssCoordinator *self = VSS_COORDINATOR(user_data);
-	g_autoptr(VssBackupSession) backup_ref = g_object_ref(backup);
+	g_autoptr(VssBackupSession) backup_ref G_GNUC_UNUSED = g_object_ref(backup);
 
 	g_signal_handlers_disconnect_by_data(backup, self);
 	if (!g_hash_table_remove(self->backups, backup))
