@@ -1819,7 +1819,9 @@ vss_backup_session_finish_release(VssBackupSession *self)
 /*
  * The one place where the end of a backup moves on: each step waits for what
  * it started (a round of events, provider threads, a delete), then the next
- * one begins. Called whenever something it may wait for is over.
+ * one begins. Called whenever something it may wait for is over. Each step
+ * is entered before its side effects run, since those (a task's callback)
+ * may call in again.
  */
 static void
 vss_backup_session_advance(VssBackupSession *self)
@@ -1850,8 +1852,10 @@ vss_backup_session_advance(VssBackupSession *self)
 		case STEP_ABORT_DELETE:
 			if (self->n_busy > 0)
 				return;
-			vss_backup_session_finish_abort(self);
+			/* the step moves first: the waiters' callbacks may call
+			 * in again (a Release), and must find the abort over */
 			self->step = STEP_ABORTED;
+			vss_backup_session_finish_abort(self);
 			break;
 		case STEP_ABORTED:
 			if (self->release_task == NULL)
