@@ -2110,7 +2110,6 @@ vss_backup_session_add_backup_file_async(VssBackupSession *self,
 					user_data);
 	g_autoptr(GPtrArray) affected = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *quoted = vss_str_quote(path);
 	VssBackupWriter *bw = vss_backup_session_find_post_snapshot(self, writer, serial);
 	VssSnapshotInfo *info = NULL;
 	VssAddFileData *data = NULL;
@@ -2137,6 +2136,7 @@ vss_backup_session_add_backup_file_async(VssBackupSession *self,
 					bw->name);
 		return;
 	}
+	/* from here on @path is known to be short, valid and printable */
 	if (!vss_path_check_canonical(path, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
@@ -2150,7 +2150,7 @@ vss_backup_session_add_backup_file_async(VssBackupSession *self,
 					VSS_ERROR,
 					VSS_ERROR_NOT_AUTHORIZED,
 					"%s is not in the affected paths of writer '%s'",
-					quoted,
+					path,
 					bw->name);
 		return;
 	}
@@ -2161,7 +2161,7 @@ vss_backup_session_add_backup_file_async(VssBackupSession *self,
 					VSS_ERROR,
 					VSS_ERROR_INVALID_ARGUMENT,
 					"%s is not a place for a file in the snapshot of %s",
-					quoted,
+					path,
 					info->source_path);
 		return;
 	}
@@ -2176,7 +2176,7 @@ vss_backup_session_add_backup_file_async(VssBackupSession *self,
 					"%s (%" G_GUINT64_FORMAT
 					" bytes) would bring the files writer "
 					"'%s' added past %" G_GUINT64_FORMAT " bytes",
-					quoted,
+					path,
 					(guint64)st.st_size,
 					bw->name,
 					VSS_WRITER_BACKUP_FILES_MAX_BYTES);
