@@ -1,0 +1,176 @@
+"""Test harness for the application writers of writers/ (docs/design.md §9).
+
+On top of vsstest: a writer program run as a process of its own (as root or
+as a database's OS user, like its systemd unit), a requester that runs whole
+backups and copies the snapshots before they go, and the real database
+servers (dbservers.py) on the test's loop-mounted btrfs image.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from vsstest import (SRCDIR, VSS_PATH, WRITER_IFACE, SNAPSHOT_IFACE, VssError, VssTestCase,
+                     iterate_until)
+
+WRITERS_DIR = os.path.join(SRCDIR, 'writers')
+PYTHON = '/usr/bin/python3'
+
+
+def as_user(user, argv):
+    """argv run as user, keeping the environment (the test bus, the
+    uninstalled typelib), as systemd's User= would."""
+    if user is None:
+        return list(argv)
+    return ['setpriv', f'--reuid={user}', f'--regid={user}', '--init-groups', '--', *argv]
+
+
+class WriterProgram:
+    """vss-writer-<kind> from the source tree, its log in a file."""
+
+    def __init__(self, test, kind, args, user=None, wrapper=()):
+        self.test = test
+        self.kind = kind
+        self.log_path = os.path.join(test.state_dir, f'{kind}-writer.log')
+        argv = [PYTHON, os.path.join(WRITERS_DIR, kind, f'vss-writer-{kind}'), '--verbose',
+                *args]
+        env = dict(os.environ)
+        env['PYTHONUNBUFFERED'] = '1'
+        self.log_file = open(self.log_path, 'ab')
+        self.process = subprocess.Popen([*wrapper, *as_user(user, argv)], env=env,
+                                        stdout=self.log_file, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+
+    def log(self):
+        with open(self.log_path, errors='replace') as f:
+            return f.read()
+
+    def wait_for_log(self, pattern, timeout=30, count=1):
+        """Waits until pattern (a regular expression) is in the log count times."""
+        deadline = time.monotonic() + timeout
+        while len(re.findall(pattern, self.log())) < count:
+            if self.process.poll() is not None:
+                raise AssertionError(f'{self.kind} writer exited with {self.process.returncode}'
+                                     f' waiting for {pattern!r}:\n{self.log()}')
+            if time.monotonic() > deadline:
+                raise AssertionError(f'{self.kind} writer: no {pattern!r} within {timeout} s:'
+                                     f'\n{self.log()}')
+            time.sleep(0.05)
+
+    def wait_registered(self, count=1, timeout=30):
+        self.wait_for_log(r'registered with vssd as ', timeout, count)
+
+    def stop(self, timeout=30):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f'{self.kind} writer did not stop on SIGTERM')
+        self.log_file.close()
+        return self.process.returncode
+
+
+class WriterTestCase(VssTestCase):
+    """vsstest's class with a writer program and whole backups."""
+
+    def setUp(self):
+        super().setUp()
+        self.programs = []
+        self.addCleanup(self._stop_programs)
+
+    def _stop_programs(self):
+        failed = self._outcome is not None and not self._outcome.success
+        for program in self.programs:
+            try:
+                status = program.stop()
+            except AssertionError as e:
+                failed = True
+                sys.stderr.write(f'\n{e}\n')
+                status = None
+            if failed or status not in (0, None):
+                sys.stderr.write(f'\n---- {program.kind} writer log (exit {status}) ----\n'
+                                 f'{program.log()}\n')
+
+    def allow_non_root_writers(self):
+        """The mock polkitd lets a uid other than 0 register a writer."""
+        self.polkitd_mock.SetAllowed(['org.freedesktop.vss1.register-writer'])
+
+    def start_writer(self, kind, *args, user=None, wrapper=()):
+        program = WriterProgram(self, kind, args, user, wrapper)
+        self.programs.append(program)
+        program.wait_registered()
+        return program
+
+    def writer_paths(self, name):
+        """The paths a writer registered, from GatherWriterMetadata's view."""
+        for path, interfaces in self.client().managed_objects().items():
+            writer = interfaces.get(WRITER_IFACE)
+            if writer and writer.get('Name') == name:
+                return path
+        return None
+
+    def backup(self, volumes, inspect=None, requester_writer=None):
+        """A whole backup of volumes; inspect(snapshots) runs while the
+        snapshots exist ({source subvolume: snapshot path}). Returns the set
+        id; raises VssError when a step fails (after AbortBackup)."""
+        backup = self.requester()
+        try:
+            set_id = self.backup_until_prepared(backup, volumes)
+            backup.DoSnapshotSet()
+            snapshots = {}
+            for path in backup.prop('Snapshots'):
+                source = backup.client.get_property(path, SNAPSHOT_IFACE, 'SourcePath')
+                snapshots[source] = backup.client.get_property(path, SNAPSHOT_IFACE,
+                                                               'SnapshotPath')
+            if inspect is not None:
+                inspect(snapshots)
+            backup.BackupComplete()
+            return set_id
+        except VssError:
+            try:
+                self.last_status = backup.GatherWriterStatus()
+            except VssError:
+                self.last_status = []
+            if backup.state not in ('created', 'initialized', 'metadata-gathered',
+                                    'snapshot-set-started', 'completed', 'aborted'):
+                backup.AbortBackup()
+            raise
+        finally:
+            backup.Release()
+
+    def status_message(self, writer_name):
+        """(state, failure, message) of a writer in the last failed backup."""
+        for _path, name, state, failure, message in self.last_status:
+            if name == writer_name:
+                return state, failure, message
+        raise AssertionError(f'{writer_name} is not in {self.last_status}')
+
+    def kill_vssd_and_restart(self, programs):
+        """vssd dies (SIGKILL) and is started again; waits until the writer
+        programs registered again."""
+        counts = [len(re.findall(r'registered with vssd as ', p.log())) for p in programs]
+        self.vssd.kill()
+        self.vssd.start()
+        for program, count in zip(programs, counts):
+            program.wait_registered(count + 1)
+
+
+def copy_tree(source, destination):
+    """A copy of a snapshot to restore from: reflinks, modes and owners kept,
+    the nested .vss-snapshots subvolume left out."""
+    os.makedirs(destination, exist_ok=True)
+    for name in os.listdir(source):
+        if name == '.vss-snapshots':
+            continue
+        subprocess.run(['cp', '-a', '--reflink=auto', os.path.join(source, name), destination],
+                       check=True)
+
+
+__all__ = ['WriterTestCase', 'WriterProgram', 'copy_tree', 'as_user', 'iterate_until',
+           'VSS_PATH']
