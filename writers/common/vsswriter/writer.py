@@ -350,6 +350,29 @@ class ApplicationWriter(Vss.Writer):
         self.register_async(None, registered)
         return True
 
+    def update_paths(self, paths):
+        """Main loop: the application's data moved (a new tablespace...):
+        register again with the new paths, so that path scoping follows."""
+        paths = sorted(set(paths))
+        if paths == sorted(self.props.paths or []):
+            return
+        log.warning('the data now lives in %s: registering again', ', '.join(paths))
+        self.props.paths = paths
+
+        def registered(writer, result):
+            try:
+                writer.register_finish(result)
+            except GLib.Error as e:
+                log.error('cannot register again: %s', e.message)
+
+        def unregistered(writer, result):
+            try:
+                writer.unregister_finish(result)
+            except GLib.Error as e:
+                log.debug('unregistering: %s', e.message)
+            writer.register_async(None, registered)
+        self.unregister_async(None, unregistered)
+
     def call_add_backup_file(self, serial, path, fd):
         """Writer.AddBackupFile over the bus, for a libvss-gobject that lacks
         vss_writer_request_add_backup_file(); callable from a thread."""

@@ -1,0 +1,318 @@
+"""Real PostgreSQL 15 and MariaDB servers for the writer tests and the
+consistency benchmark: throw-away data directories, a private socket
+directory and port, never the distribution's default cluster or instance.
+Each server runs as its distribution's OS user (postgres, mysql), as root may
+not run them."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import psycopg2
+
+PG_BIN = '/usr/lib/postgresql/15/bin'
+
+
+def as_user(user, argv):
+    return ['setpriv', f'--reuid={user}', f'--regid={user}', '--init-groups', '--', *argv]
+
+
+def chown_tree(path, user):
+    subprocess.run(['chown', '-R', f'{user}:{user}', path], check=True)
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if predicate():
+                return
+        except Exception:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timed out after {timeout} s waiting for {what}')
+        time.sleep(0.1)
+
+
+class PostgresServer:
+    """A PostgreSQL cluster; root connects as the postgres role through the
+    peer map root -> postgres, the postgres OS user by plain peer auth."""
+
+    USER = 'postgres'
+
+    def __init__(self, datadir, port, socket_dir, log_path, waldir=None):
+        self.datadir = datadir
+        self.port = port
+        self.socket_dir = socket_dir
+        self.log_path = log_path
+        self.waldir = waldir
+
+    def initdb(self, settings=None):
+        for path in (self.datadir, self.waldir, self.socket_dir):
+            if path:
+                os.makedirs(path, exist_ok=True)
+        for path in (self.datadir, self.socket_dir):
+            chown_tree(path, self.USER)
+        os.chmod(self.datadir, 0o700)
+        argv = [f'{PG_BIN}/initdb', '-D', self.datadir, '--auth-local=peer', '--no-sync',
+                '-U', 'postgres']
+        if self.waldir:
+            # initdb wants an empty or missing directory it can own
+            shutil.rmtree(self.waldir)
+            os.makedirs(os.path.dirname(self.waldir), exist_ok=True)
+            chown_tree(os.path.dirname(self.waldir), self.USER)
+            argv += ['--waldir', self.waldir]
+        subprocess.run(as_user(self.USER, argv), check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(self.datadir, 'pg_hba.conf'), 'w') as f:
+            f.write('local all all peer map=vss\n')
+        with open(os.path.join(self.datadir, 'pg_ident.conf'), 'w') as f:
+            f.write('vss postgres postgres\nvss root postgres\n')
+        conf = {
+            'port': self.port, 'unix_socket_directories': f"'{self.socket_dir}'",
+            'listen_addresses': "''", 'max_wal_size': "'96MB'", 'min_wal_size': "'32MB'",
+            'shared_buffers': "'32MB'", 'fsync': 'on', 'logging_collector': 'off',
+            'cluster_name': "'vss-test'",
+        }
+        conf.update(settings or {})
+        with open(os.path.join(self.datadir, 'postgresql.auto.conf'), 'a') as f:
+            for key, value in conf.items():
+                f.write(f'{key} = {value}\n')
+
+    def start(self, timeout=60):
+        # pg_ctl, as postgres, appends to its log
+        with open(self.log_path, 'a'):
+            pass
+        chown_tree(self.log_path, self.USER)
+        subprocess.run(as_user(self.USER, [f'{PG_BIN}/pg_ctl', '-D', self.datadir, '-l',
+                                           self.log_path, '-w', '-t', str(timeout), 'start']),
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def stop(self, mode='fast'):
+        if not os.path.exists(os.path.join(self.datadir, 'postmaster.pid')):
+            return
+        result = subprocess.run(as_user(self.USER, [f'{PG_BIN}/pg_ctl', '-D', self.datadir,
+                                                    '-m', mode, '-w', '-t', '60', 'stop']),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if result.returncode != 0 and mode != 'immediate':
+            self.stop('immediate')
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def connect(self, dbname='postgres'):
+        connection = psycopg2.connect(host=self.socket_dir, port=self.port, user='postgres',
+                                      dbname=dbname, connect_timeout=10)
+        connection.autocommit = True
+        return connection
+
+    def sql(self, query, args=(), dbname='postgres'):
+        connection = self.connect(dbname)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(query, args)
+                return cursor.fetchall() if cursor.description else None
+        finally:
+            connection.close()
+
+    def pgbench_argv(self, *args):
+        return as_user(self.USER, [f'{PG_BIN}/pgbench', '-h', self.socket_dir,
+                                   '-p', str(self.port), *args, 'postgres'])
+
+    def pgbench(self, *args, **kwargs):
+        return subprocess.Popen(self.pgbench_argv(*args), **kwargs)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors='replace') as f:
+                return f.read()
+        except OSError:
+            return ''
+
+
+def pgbench_invariants(server):
+    """pgbench's balances agree: each transaction adds the same delta to an
+    account, a teller, a branch and the history. [] when they do."""
+    (accounts, tellers, branches, history), = server.sql(
+        'SELECT (SELECT sum(abalance) FROM pgbench_accounts),'
+        ' (SELECT sum(tbalance) FROM pgbench_tellers),'
+        ' (SELECT sum(bbalance) FROM pgbench_branches),'
+        ' (SELECT coalesce(sum(delta), 0) FROM pgbench_history)')
+    if accounts == tellers == branches == history:
+        return []
+    return [f'balances disagree: accounts {accounts}, tellers {tellers}, branches {branches}, '
+            f'history {history}']
+
+
+def amcheck(server):
+    """amcheck over every btree index (with heapallindexed) and every table
+    (verify_heapam) of the pgbench database: [] when it finds nothing."""
+    problems = []
+    server.sql('CREATE EXTENSION IF NOT EXISTS amcheck')
+    indexes = server.sql(
+        "SELECT c.oid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE a.amname = 'btree' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+        "AND c.relpersistence <> 't'")
+    for (index,) in indexes:
+        try:
+            server.sql('SELECT bt_index_check(%s::regclass, true)', (index,))
+        except psycopg2.Error as e:
+            problems.append(f'bt_index_check({index}): {str(e).strip()}')
+    tables = server.sql(
+        "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm', 't') "
+        "AND n.nspname NOT IN ('information_schema') AND c.relpersistence <> 't'")
+    for (table,) in tables:
+        try:
+            rows = server.sql('SELECT blkno, offnum, msg FROM verify_heapam(%s::regclass)',
+                              (table,))
+        except psycopg2.Error as e:
+            problems.append(f'verify_heapam({table}): {str(e).strip()}')
+            continue
+        problems += [f'verify_heapam({table}) block {b} item {o}: {m}' for b, o, m in rows]
+    return problems
+
+
+class MariadbServer:
+    """A MariaDB server; root connects through the unix_socket plugin."""
+
+    USER = 'mysql'
+
+    def __init__(self, datadir, socket_path, log_path, binlog_dir=None, extra_args=()):
+        self.datadir = datadir
+        self.socket = socket_path
+        self.log_path = log_path
+        self.binlog_dir = binlog_dir
+        self.extra_args = list(extra_args)
+        self.process = None
+
+    def args(self):
+        args = ['--no-defaults', f'--datadir={self.datadir}', f'--socket={self.socket}',
+                '--skip-networking', f'--user={self.USER}', f'--log-error={self.log_path}',
+                f'--pid-file={self.datadir}/mariadb.pid', '--innodb-buffer-pool-size=32M',
+                '--innodb-log-file-size=16M', '--skip-name-resolve', '--server-id=1']
+        if self.binlog_dir:
+            args.append(f'--log-bin={self.binlog_dir}/mariadb-bin')
+        return args + self.extra_args
+
+    def install(self):
+        for path in (self.datadir, self.binlog_dir, os.path.dirname(self.socket)):
+            if path:
+                os.makedirs(path, exist_ok=True)
+                chown_tree(path, self.USER)
+        subprocess.run(['mariadb-install-db', *self.args(), '--skip-test-db',
+                        '--auth-root-authentication-method=socket'],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self, timeout=60):
+        with open(self.log_path, 'ab') as log:
+            self.process = subprocess.Popen(['mariadbd', *self.args()], stdout=log,
+                                            stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL)
+
+        def up():
+            if self.process.poll() is not None:
+                raise AssertionError(f'mariadbd exited with {self.process.returncode}:\n'
+                                     + self.log()[-3000:])
+            self.sql('SELECT 1')
+            return True
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                up()
+                return
+            except AssertionError:
+                raise
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise AssertionError('mariadbd did not start:\n' + self.log()[-3000:])
+                time.sleep(0.1)
+
+    def stop(self, timeout=60):
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def connect(self, **kwargs):
+        import pymysql
+        return pymysql.connect(unix_socket=self.socket, user='root', autocommit=True,
+                               **kwargs)
+
+    def sql(self, query, args=None):
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(query, args)
+                return cursor.fetchall()
+        finally:
+            connection.close()
+
+    def log(self):
+        try:
+            with open(self.log_path, errors='replace') as f:
+                return f.read()
+        except OSError:
+            return ''
+
+
+def map_path(path, copies):
+    """path under one of the live roots of copies ({live: copy}), in its copy."""
+    for live, copy in copies.items():
+        if path == live or path.startswith(live.rstrip('/') + '/'):
+            return copy + path[len(live):]
+    return path
+
+
+def restore_postgres(server, copies, port, log_path):
+    """A PostgreSQL server on copies of snapshots ({live subvolume: copy}):
+    the WAL symlink and the tablespaces pointed at the copies, as an admin
+    restoring to another place would (tablespace_map's paths fixed, docs/design.md §9),
+    the pid file excluded as the writer's metadata says. Not started."""
+    datadir = map_path(server.datadir, copies)
+    for name in ('postmaster.pid', 'postmaster.opts'):
+        if os.path.exists(os.path.join(datadir, name)):
+            os.unlink(os.path.join(datadir, name))
+    links = [os.path.join(datadir, 'pg_wal')]
+    tblspc = os.path.join(datadir, 'pg_tblspc')
+    links += [os.path.join(tblspc, n) for n in os.listdir(tblspc)]
+    for link in links:
+        if os.path.islink(link):
+            target = map_path(os.readlink(link), copies)
+            os.unlink(link)
+            os.symlink(target, link)
+            os.lchown(link, *_ids(server.USER))
+    tablespace_map = os.path.join(datadir, 'tablespace_map')
+    if os.path.exists(tablespace_map):
+        with open(tablespace_map) as f:
+            lines = f.read().split('\n')
+        fixed = []
+        for line in lines:
+            if ' ' in line:
+                oid, path = line.split(' ', 1)
+                line = f'{oid} {map_path(path, copies)}'
+            fixed.append(line)
+        with open(tablespace_map, 'w') as f:
+            f.write('\n'.join(fixed))
+    with open(os.path.join(datadir, 'postgresql.auto.conf'), 'a') as f:
+        f.write(f"port = {port}\ncluster_name = 'vss-restored'\n")
+    return PostgresServer(datadir, port, server.socket_dir, log_path)
+
+
+def _ids(user):
+    import pwd
+    entry = pwd.getpwnam(user)
+    return entry.pw_uid, entry.pw_gid

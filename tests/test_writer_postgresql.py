@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""vss-writer-postgresql against a real PostgreSQL 15 and a real vssd.
+
+One cluster per class, on the test's loop-mounted btrfs image, with its data
+directory, its WAL and a tablespace on three subvolumes; the writer runs as
+the postgres OS user with peer authentication, as its systemd unit does."""
+
+import os
+import shutil
+import subprocess
+import time
+import unittest
+
+from dbservers import PostgresServer, amcheck, chown_tree, pgbench_invariants, restore_postgres
+from vsstest import VssError
+from writertest import WriterTestCase, copy_tree
+
+PORT = 55432
+RESTORE_PORT = 55433
+
+
+class PostgresWriterTest(WriterTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = None
+        try:
+            cls.pg = cls.btrfs.create_subvolume('pg')
+            cls.pgwal = cls.btrfs.create_subvolume('pgwal')
+            cls.pgts = cls.btrfs.create_subvolume('pgts')
+            for subvolume in (cls.pg, cls.pgwal, cls.pgts):
+                chown_tree(subvolume, 'postgres')
+            socket_dir = os.path.join(cls.tmpdir, 'pgsock')
+            cls.server = PostgresServer(os.path.join(cls.pg, 'data'), PORT, socket_dir,
+                                        os.path.join(cls.tmpdir, 'postgresql.log'),
+                                        waldir=os.path.join(cls.pgwal, 'pg_wal'))
+            cls.server.initdb()
+            cls.server.start()
+            os.mkdir(os.path.join(cls.pgts, 'ts'))
+            chown_tree(os.path.join(cls.pgts, 'ts'), 'postgres')
+            cls.server.sql(f"CREATE TABLESPACE ts LOCATION '{cls.pgts}/ts'")
+            subprocess.run(cls.server.pgbench_argv('-i', '-q', '-s', '2', '--tablespace=ts'),
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except BaseException:
+            cls._stop_server()
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def _stop_server(cls):
+        if cls.server is not None:
+            cls.server.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        # before the image is unmounted
+        cls._stop_server()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.allow_non_root_writers()
+        self.volumes = [self.pg, self.pgwal, self.pgts]
+
+    def start(self, *args):
+        return self.start_writer('postgresql', '--pgdata', self.server.datadir, *args,
+                                 user='postgres')
+
+    def load(self, seconds=60):
+        """pgbench writing while the test runs; stopped at cleanup."""
+        process = self.server.pgbench(
+            '-n', '-c', '2', '-T', str(seconds), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (process.terminate(), process.wait()))
+        time.sleep(1)
+        return process
+
+    def vss_slots(self):
+        return self.server.sql("SELECT slot_name FROM pg_replication_slots "
+                               "WHERE slot_name LIKE 'vss%%'")
+
+    def assert_let_go(self, program):
+        """No backup or slot of the writer is left behind: a new backup may start."""
+        for _ in range(100):
+            if not self.vss_slots():
+                break
+            time.sleep(0.05)
+        self.assertEqual(self.vss_slots(), [])
+        self.assertRegex(program.log(), r'stopping backup of set')
+        self.server.sql('UPDATE pgbench_branches SET bbalance = bbalance')
+
+    def test_restore_from_the_snapshots_passes_the_checks(self):
+        program = self.start()
+        self.load()
+        restore = os.path.join(self.btrfs.mountpoint, 'restore')
+        self.addCleanup(shutil.rmtree, restore, True)
+        copies = {}
+
+        def copy(snapshots):
+            for volume in self.volumes:
+                copies[volume] = os.path.join(restore, os.path.basename(volume))
+                copy_tree(snapshots[volume], copies[volume])
+        self.backup(self.volumes, inspect=copy)
+        self.assertRegex(program.log(), r'added backup_label, tablespace_map and \d+ WAL')
+
+        data = os.path.join(copies[self.pg], 'data')
+        with open(os.path.join(data, 'backup_label')) as f:
+            self.assertIn('LABEL: vss ', f.read())
+        self.assertTrue(os.path.exists(os.path.join(data, 'tablespace_map')))
+        restored = restore_postgres(self.server, copies, RESTORE_PORT,
+                                    os.path.join(self.state_dir, 'restored.log'))
+        restored.start()
+        self.addCleanup(restored.stop)
+        self.assertEqual(pgbench_invariants(restored), [])
+        self.assertEqual(amcheck(restored), [])
+        self.assertNotIn('WAL ends before', restored.log())
+        self.assertEqual(self.vss_slots(), [])
+
+    def test_veto_by_another_writer_leaves_the_database_unblocked(self):
+        program = self.start()
+        self.writer('vetoer', script={'Freeze': ('fail', 'retryable', 'no')})
+        with self.assertRaises(VssError):
+            self.backup(self.volumes)
+        self.assert_let_go(program)
+        self.assertIn('Abort', program.log())
+
+    def test_vssd_killed_while_the_writer_is_in_backup_mode(self):
+        program = self.start()
+        hanger = self.writer('hangs', script={'PrepareForSnapshot': 'hang'})
+        backup = self.requester()
+        self.backup_until_prepared(backup, self.volumes)
+        pending = backup.call_async('DoSnapshotSet')
+        hanger.wait_for('PrepareForSnapshot')
+        program.wait_for_log(r'backup vss \S+ started at')
+        self.assertEqual(len(self.vss_slots()), 1)
+        self.kill_vssd_and_restart([program])
+        self.assertIsNotNone(pending.error_name())
+        self.assert_let_go(program)
+        self.assertIn('vssd left the bus', program.log())
+        hanger.close()
+        self.backup(self.volumes)
+
+    def test_database_restarted_between_backups(self):
+        program = self.start()
+        self.backup(self.volumes)
+        self.server.restart()
+        self.backup(self.volumes)
+        self.assertIn('session to PostgreSQL was lost', program.log())
+        self.assertEqual(program.log().count('added backup_label'), 2)
+
+    def test_backup_of_an_unrelated_subvolume_sends_it_nothing(self):
+        program = self.start()
+        other = self.subvolume('other')
+        self.backup([other])
+        self.assertNotIn('prepare-for-backup', program.log())
+
+    def test_refuses_a_set_without_the_wal(self):
+        self.start()
+        with self.assertRaises(VssError):
+            self.backup([self.pg, self.pgts])
+        state, _failure, message = self.status_message('postgresql vss-test')
+        self.assertEqual(state, 'failed-at-prepare-backup')
+        self.assertIn(os.path.join(self.pgwal, 'pg_wal'), message)
+
+
+if __name__ == '__main__':
+    unittest.main()
