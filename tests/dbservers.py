@@ -316,3 +316,94 @@ def _ids(user):
     import pwd
     entry = pwd.getpwnam(user)
     return entry.pw_uid, entry.pw_gid
+
+
+# ---- MariaDB: a load that keeps an invariant in MyISAM, Aria and InnoDB ----------------
+
+MARIADB_ENGINES = ('MyISAM', 'Aria', 'InnoDB')
+MARIADB_ROWS = 1000
+MARIADB_BALANCE = 1000
+
+
+def mariadb_schema(server):
+    """One table per engine; the sum of bal in each stays ROWS * BALANCE."""
+    server.sql('CREATE DATABASE IF NOT EXISTS vss')
+    for engine in MARIADB_ENGINES:
+        table = f'vss.t_{engine.lower()}'
+        server.sql(f'DROP TABLE IF EXISTS {table}')
+        server.sql(f'CREATE TABLE {table} (id INT PRIMARY KEY, bal BIGINT NOT NULL, '
+                   f'pad VARCHAR(200) NOT NULL, KEY (bal)) ENGINE={engine}')
+        server.sql(f'INSERT INTO {table} SELECT seq, {MARIADB_BALANCE}, REPEAT("x", 100) '
+                   f"FROM vss.seq_1_to_{MARIADB_ROWS}")
+
+
+def mariadb_load(socket, seconds, lock_tables=False):
+    """Transfers between rows of each table (one UPDATE: the sum stays) and
+    inserts of rows with nothing on them, until seconds are over; with
+    lock_tables, the MyISAM and Aria statements run under LOCK TABLES."""
+    import random
+    import pymysql
+    connection = pymysql.connect(unix_socket=socket, user='root', autocommit=True)
+    cursor = connection.cursor()
+    deadline = time.monotonic() + seconds
+    # above every row an earlier load inserted
+    next_id = MARIADB_ROWS + 1
+    for engine in MARIADB_ENGINES:
+        cursor.execute(f'SELECT max(id) FROM vss.t_{engine.lower()}')
+        next_id = max(next_id, cursor.fetchone()[0] + 1)
+    while time.monotonic() < deadline:
+        for engine in MARIADB_ENGINES:
+            table = f'vss.t_{engine.lower()}'
+            a, b = random.sample(range(1, MARIADB_ROWS + 1), 2)
+            delta = random.randint(1, 100)
+            locked = lock_tables and engine != 'InnoDB'
+            if locked:
+                cursor.execute(f'LOCK TABLES {table} WRITE')
+            cursor.execute(f'UPDATE {table} SET bal = bal + IF(id = {a}, {delta}, -{delta}), '
+                           f'pad = REPEAT(CHAR(65 + {delta} % 26), 150) WHERE id IN ({a}, {b})')
+            cursor.execute(f'INSERT INTO {table} VALUES ({next_id}, 0, REPEAT("y", 180))')
+            if locked:
+                cursor.execute('UNLOCK TABLES')
+        next_id += 1
+
+
+def mariadb_checks(server):
+    """[] when every table passes CHECK TABLE ... EXTENDED and keeps its sum."""
+    problems = []
+    for engine in MARIADB_ENGINES:
+        table = f'vss.t_{engine.lower()}'
+        for _table, _op, kind, text in server.sql(f'CHECK TABLE {table} EXTENDED'):
+            if kind != 'status' or text != 'OK':
+                problems.append(f'CHECK TABLE {table}: {kind}: {text}')
+        try:
+            (total,), = server.sql(f'SELECT sum(bal) FROM {table}')
+        except Exception as e:
+            problems.append(f'{table}: {e}')
+            continue
+        if total != MARIADB_ROWS * MARIADB_BALANCE:
+            problems.append(f'{table}: sum(bal) is {total}, not {MARIADB_ROWS * MARIADB_BALANCE}')
+    return problems
+
+
+def restore_mariadb(server, copies, socket, log_path):
+    """A MariaDB server on copies of snapshots ({live subvolume: copy}). Not started."""
+    datadir = map_path(server.datadir, copies)
+    for name in os.listdir(datadir):
+        if name.endswith('.pid'):
+            os.unlink(os.path.join(datadir, name))
+    binlog_dir = map_path(server.binlog_dir, copies) if server.binlog_dir else None
+    if binlog_dir:
+        # the index names the live binary logs
+        index = os.path.join(binlog_dir, 'mariadb-bin.index')
+        if os.path.exists(index):
+            with open(index) as f:
+                names = [map_path(line.strip(), copies) for line in f if line.strip()]
+            with open(index, 'w') as f:
+                f.write(''.join(n + '\n' for n in names))
+    return MariadbServer(datadir, socket, log_path, binlog_dir, server.extra_args)
+
+
+if __name__ == '__main__':
+    import sys
+    if sys.argv[1] == 'mariadb-load':
+        mariadb_load(sys.argv[2], float(sys.argv[3]), lock_tables='--lock-tables' in sys.argv)

@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""vss-writer-mariadb against a real MariaDB 10.11 and a real vssd.
+
+One server per class, on the test's loop-mounted btrfs image, its data
+directory and its binary log on two subvolumes, MyISAM, Aria and InnoDB
+tables under a load that keeps their sums; the writer runs as the mysql OS
+user (unix_socket authentication), as its systemd unit does."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+import pymysql
+
+from dbservers import (MariadbServer, chown_tree, mariadb_checks, mariadb_schema,
+                       restore_mariadb)
+from vsstest import VssError
+from writertest import WriterTestCase, copy_tree
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class MariadbWriterTest(WriterTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = None
+        try:
+            cls.my = cls.btrfs.create_subvolume('my')
+            cls.mylog = cls.btrfs.create_subvolume('mylog')
+            for subvolume in (cls.my, cls.mylog):
+                chown_tree(subvolume, 'mysql')
+            cls.server = MariadbServer(os.path.join(cls.my, 'data'),
+                                       os.path.join(cls.tmpdir, 'mysock', 'mysqld.sock'),
+                                       os.path.join(cls.tmpdir, 'mariadb.log'),
+                                       binlog_dir=os.path.join(cls.mylog, 'binlog'))
+            cls.server.install()
+            cls.server.start()
+            mariadb_schema(cls.server)
+        except BaseException:
+            cls._stop_server()
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def _stop_server(cls):
+        if cls.server is not None:
+            cls.server.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._stop_server()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.allow_non_root_writers()
+        self.volumes = [self.my, self.mylog]
+
+    def start(self, *args):
+        return self.start_writer('mariadb', '--socket', self.server.socket, *args, user='mysql')
+
+    def load(self, seconds=60, lock_tables=False):
+        argv = [sys.executable, os.path.join(HERE, 'dbservers.py'), 'mariadb-load',
+                self.server.socket, str(seconds)]
+        if lock_tables:
+            argv.append('--lock-tables')
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+        self.addCleanup(lambda: (process.terminate(), process.wait()))
+        time.sleep(0.5)
+        return process
+
+    def assert_unblocked(self):
+        """MyISAM and Aria take writes and DDL runs, at once."""
+        connection = self.server.connect(read_timeout=5, write_timeout=5)
+        try:
+            with connection.cursor() as cursor:
+                started = time.monotonic()
+                cursor.execute('UPDATE vss.t_myisam SET pad = "unblocked" WHERE id = 1')
+                cursor.execute('UPDATE vss.t_aria SET pad = "unblocked" WHERE id = 1')
+                cursor.execute('CREATE TABLE IF NOT EXISTS vss.ddl (a INT)')
+                cursor.execute('DROP TABLE vss.ddl')
+                self.assertLess(time.monotonic() - started, 2)
+        finally:
+            connection.close()
+
+    def test_restore_from_the_snapshots_passes_the_checks(self):
+        program = self.start()
+        self.load()
+        restore = os.path.join(self.btrfs.mountpoint, 'restore')
+        self.addCleanup(shutil.rmtree, restore, True)
+        copies = {}
+
+        def copy(snapshots):
+            for volume in self.volumes:
+                copies[volume] = os.path.join(restore, os.path.basename(volume))
+                copy_tree(snapshots[volume], copies[volume])
+        self.backup(self.volumes, inspect=copy)
+        self.assertRegex(program.log(), r'non-transactional .* writes waited up to')
+        restored = restore_mariadb(self.server, copies,
+                                   os.path.join(self.state_dir, 'restored.sock'),
+                                   os.path.join(self.state_dir, 'restored.log'))
+        restored.start()
+        self.addCleanup(restored.stop)
+        self.assertEqual(mariadb_checks(restored), [])
+        with open(os.path.join(restored.datadir, 'vss_binlog_info')) as f:
+            binlog, position, _gtid = f.read().rstrip('\n').split('\t')
+        self.assertTrue(os.path.exists(os.path.join(restored.binlog_dir, binlog)))
+        self.assertGreater(int(position), 0)
+
+    def test_veto_by_another_writer_leaves_the_database_unblocked(self):
+        program = self.start()
+        self.load(lock_tables=False)
+        self.writer('vetoer', script={'Freeze': ('fail', 'retryable', 'no')})
+        with self.assertRaises(VssError):
+            self.backup(self.volumes)
+        # thawed by the Abort (BACKUP STAGE END)
+        program.wait_for_log(r'writes waited up to .* \(FLUSH to END, Thaw\)')
+        self.assert_unblocked()
+
+    def test_vssd_killed_while_the_writer_is_in_backup_mode(self):
+        program = self.start()
+        hanger = self.writer('hangs', script={'PrepareForSnapshot': 'hang'})
+        backup = self.requester()
+        self.backup_until_prepared(backup, self.volumes)
+        pending = backup.call_async('DoSnapshotSet')
+        hanger.wait_for('PrepareForSnapshot')
+        program.wait_for_log(r'BACKUP STAGE FLUSH took')
+        # MyISAM writes wait now
+        blocked = self.server.connect(read_timeout=1)
+        with self.assertRaises(pymysql.err.OperationalError):
+            blocked.cursor().execute('UPDATE vss.t_myisam SET pad = "blocked" WHERE id = 2')
+        self.kill_vssd_and_restart([program])
+        self.assertIsNotNone(pending.error_name())
+        program.wait_for_log(r'ending backup stage FLUSH: vssd left the bus')
+        self.assert_unblocked()
+        hanger.close()
+        self.backup(self.volumes)
+
+    def test_database_restarted_between_backups(self):
+        program = self.start()
+        self.backup(self.volumes)
+        self.server.restart()
+        self.backup(self.volumes)
+        self.assertIn('session to MariaDB was lost', program.log())
+        self.assertEqual(program.log().count('non-transactional'), 2)
+
+    def test_backup_of_an_unrelated_subvolume_sends_it_nothing(self):
+        program = self.start()
+        other = self.subvolume('other')
+        self.backup([other])
+        self.assertNotIn('prepare-for-backup', program.log())
+
+    def test_deadlocks_under_lock_tables_are_tried_again(self):
+        program = self.start()
+        self.load(lock_tables=True)
+        for _ in range(4):
+            self.backup(self.volumes)
+        self.assertEqual(program.log().count('frozen in'), 4)
+        self.assert_unblocked()
+
+
+if __name__ == '__main__':
+    unittest.main()
