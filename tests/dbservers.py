@@ -9,10 +9,22 @@ import shutil
 import signal
 import subprocess
 import time
-
-import psycopg2
+import unittest
 
 PG_BIN = '/usr/lib/postgresql/15/bin'
+
+
+def require(modules=(), programs=()):
+    """Skips the test class when a database server or client module is missing."""
+    import importlib
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise unittest.SkipTest(f'python3 module {module} is missing (scripts/deps.sh)')
+    for program in programs:
+        if shutil.which(program) is None and not os.path.exists(program):
+            raise unittest.SkipTest(f'{program} is missing (scripts/deps.sh)')
 
 
 def as_user(user, argv):
@@ -103,6 +115,7 @@ class PostgresServer:
         self.start()
 
     def connect(self, dbname='postgres'):
+        import psycopg2
         connection = psycopg2.connect(host=self.socket_dir, port=self.port, user='postgres',
                                       dbname=dbname, connect_timeout=10)
         connection.autocommit = True
@@ -149,6 +162,7 @@ def pgbench_invariants(server):
 def amcheck(server):
     """amcheck over every btree index (with heapallindexed) and every table
     (verify_heapam) of the pgbench database: [] when it finds nothing."""
+    import psycopg2
     problems = []
     server.sql('CREATE EXTENSION IF NOT EXISTS amcheck')
     indexes = server.sql(

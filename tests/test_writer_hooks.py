@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from writertest import WriterTestCase, copy_tree  # noqa: F401
+from writertest import WriterTestCase
 
 SCRIPT = '''#!/bin/sh
 echo "{name} $1" >> {journal}

@@ -13,9 +13,7 @@ import sys
 import time
 import unittest
 
-import pymysql
-
-from dbservers import (MariadbServer, chown_tree, mariadb_checks, mariadb_schema,
+from dbservers import (MariadbServer, chown_tree, mariadb_checks, mariadb_schema, require,
                        restore_mariadb)
 from vsstest import VssError
 from writertest import WriterTestCase, copy_tree
@@ -26,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 class MariadbWriterTest(WriterTestCase):
     @classmethod
     def setUpClass(cls):
+        require(['pymysql'], ['mariadbd', 'mariadb-install-db', 'setpriv'])
         super().setUpClass()
         cls.server = None
         try:
@@ -131,6 +130,7 @@ class MariadbWriterTest(WriterTestCase):
         program.wait_for_log(r'BACKUP STAGE FLUSH took')
         # MyISAM writes wait now
         blocked = self.server.connect(read_timeout=1)
+        import pymysql
         with self.assertRaises(pymysql.err.OperationalError):
             blocked.cursor().execute('UPDATE vss.t_myisam SET pad = "blocked" WHERE id = 2')
         self.kill_vssd_and_restart([program])

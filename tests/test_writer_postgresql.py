@@ -11,7 +11,8 @@ import subprocess
 import time
 import unittest
 
-from dbservers import PostgresServer, amcheck, chown_tree, pgbench_invariants, restore_postgres
+from dbservers import (PG_BIN, PostgresServer, amcheck, chown_tree, pgbench_invariants, require,
+                       restore_postgres)
 from vsstest import VssError
 from writertest import WriterTestCase, copy_tree
 
@@ -22,6 +23,7 @@ RESTORE_PORT = 55433
 class PostgresWriterTest(WriterTestCase):
     @classmethod
     def setUpClass(cls):
+        require(['psycopg2'], [f'{PG_BIN}/postgres', f'{PG_BIN}/pgbench', 'setpriv'])
         super().setUpClass()
         cls.server = None
         try:
