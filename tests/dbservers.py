@@ -35,17 +35,12 @@ def chown_tree(path, user):
     subprocess.run(['chown', '-R', f'{user}:{user}', path], check=True)
 
 
-def wait_until(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if predicate():
-                return
-        except Exception:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for {what}')
-        time.sleep(0.1)
+def read_log(path):
+    try:
+        with open(path, errors='replace') as f:
+            return f.read()
+    except OSError:
+        return ''
 
 
 class PostgresServer:
@@ -138,11 +133,7 @@ class PostgresServer:
         return subprocess.Popen(self.pgbench_argv(*args), **kwargs)
 
     def log(self):
-        try:
-            with open(self.log_path, errors='replace') as f:
-                return f.read()
-        except OSError:
-            return ''
+        return read_log(self.log_path)
 
 
 def pgbench_invariants(server):
@@ -276,11 +267,7 @@ class MariadbServer:
             connection.close()
 
     def log(self):
-        try:
-            with open(self.log_path, errors='replace') as f:
-                return f.read()
-        except OSError:
-            return ''
+        return read_log(self.log_path)
 
 
 def map_path(path, copies):

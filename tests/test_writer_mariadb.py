@@ -7,7 +7,6 @@ tables under a load that keeps their sums; the writer runs as the mysql OS
 user (unix_socket authentication), as its systemd unit does."""
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,47 +15,33 @@ import unittest
 from dbservers import (MariadbServer, chown_tree, mariadb_checks, mariadb_schema, require,
                        restore_mariadb)
 from vsstest import VssError
-from writertest import WriterTestCase, copy_tree
+from writertest import ServerWriterTestCase
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class MariadbWriterTest(WriterTestCase):
+class MariadbWriterTest(ServerWriterTestCase):
     @classmethod
     def setUpClass(cls):
         require(['pymysql'], ['mariadbd', 'mariadb-install-db', 'setpriv'])
         super().setUpClass()
-        cls.server = None
-        try:
-            cls.my = cls.btrfs.create_subvolume('my')
-            cls.mylog = cls.btrfs.create_subvolume('mylog')
-            for subvolume in (cls.my, cls.mylog):
-                chown_tree(subvolume, 'mysql')
-            cls.server = MariadbServer(os.path.join(cls.my, 'data'),
-                                       os.path.join(cls.tmpdir, 'mysock', 'mysqld.sock'),
-                                       os.path.join(cls.tmpdir, 'mariadb.log'),
-                                       binlog_dir=os.path.join(cls.mylog, 'binlog'))
-            cls.server.install()
-            cls.server.start()
-            mariadb_schema(cls.server)
-        except BaseException:
-            cls._stop_server()
-            super().tearDownClass()
-            raise
 
     @classmethod
-    def _stop_server(cls):
-        if cls.server is not None:
-            cls.server.stop()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._stop_server()
-        super().tearDownClass()
+    def start_server(cls):
+        cls.my = cls.btrfs.create_subvolume('my')
+        cls.mylog = cls.btrfs.create_subvolume('mylog')
+        for subvolume in (cls.my, cls.mylog):
+            chown_tree(subvolume, 'mysql')
+        cls.server = MariadbServer(os.path.join(cls.my, 'data'),
+                                   os.path.join(cls.tmpdir, 'mysock', 'mysqld.sock'),
+                                   os.path.join(cls.tmpdir, 'mariadb.log'),
+                                   binlog_dir=os.path.join(cls.mylog, 'binlog'))
+        cls.server.install()
+        cls.server.start()
+        mariadb_schema(cls.server)
 
     def setUp(self):
         super().setUp()
-        self.allow_non_root_writers()
         self.volumes = [self.my, self.mylog]
 
     def start(self, *args):
@@ -89,14 +74,7 @@ class MariadbWriterTest(WriterTestCase):
     def test_restore_from_the_snapshots_passes_the_checks(self):
         program = self.start()
         self.load()
-        restore = os.path.join(self.btrfs.mountpoint, 'restore')
-        self.addCleanup(shutil.rmtree, restore, True)
-        copies = {}
-
-        def copy(snapshots):
-            for volume in self.volumes:
-                copies[volume] = os.path.join(restore, os.path.basename(volume))
-                copy_tree(snapshots[volume], copies[volume])
+        copy, copies = self.copy_snapshots()
         self.backup(self.volumes, inspect=copy)
         self.assertRegex(program.log(), r'non-transactional .* writes waited up to')
         restored = restore_mariadb(self.server, copies,

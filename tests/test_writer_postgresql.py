@@ -6,7 +6,6 @@ directory, its WAL and a tablespace on three subvolumes; the writer runs as
 the postgres OS user with peer authentication, as its systemd unit does."""
 
 import os
-import shutil
 import subprocess
 import time
 import unittest
@@ -14,54 +13,40 @@ import unittest
 from dbservers import (PG_BIN, PostgresServer, amcheck, chown_tree, pgbench_invariants, require,
                        restore_postgres)
 from vsstest import VssError
-from writertest import WriterTestCase, copy_tree
+from writertest import ServerWriterTestCase
 
 PORT = 55432
 RESTORE_PORT = 55433
 
 
-class PostgresWriterTest(WriterTestCase):
+class PostgresWriterTest(ServerWriterTestCase):
     @classmethod
     def setUpClass(cls):
         require(['psycopg2'], [f'{PG_BIN}/postgres', f'{PG_BIN}/pgbench', 'setpriv'])
         super().setUpClass()
-        cls.server = None
-        try:
-            cls.pg = cls.btrfs.create_subvolume('pg')
-            cls.pgwal = cls.btrfs.create_subvolume('pgwal')
-            cls.pgts = cls.btrfs.create_subvolume('pgts')
-            for subvolume in (cls.pg, cls.pgwal, cls.pgts):
-                chown_tree(subvolume, 'postgres')
-            socket_dir = os.path.join(cls.tmpdir, 'pgsock')
-            cls.server = PostgresServer(os.path.join(cls.pg, 'data'), PORT, socket_dir,
-                                        os.path.join(cls.tmpdir, 'postgresql.log'),
-                                        waldir=os.path.join(cls.pgwal, 'pg_wal'))
-            cls.server.initdb()
-            cls.server.start()
-            os.mkdir(os.path.join(cls.pgts, 'ts'))
-            chown_tree(os.path.join(cls.pgts, 'ts'), 'postgres')
-            cls.server.sql(f"CREATE TABLESPACE ts LOCATION '{cls.pgts}/ts'")
-            subprocess.run(cls.server.pgbench_argv('-i', '-q', '-s', '2', '--tablespace=ts'),
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except BaseException:
-            cls._stop_server()
-            super().tearDownClass()
-            raise
 
     @classmethod
-    def _stop_server(cls):
-        if cls.server is not None:
-            cls.server.stop()
-
-    @classmethod
-    def tearDownClass(cls):
-        # before the image is unmounted
-        cls._stop_server()
-        super().tearDownClass()
+    def start_server(cls):
+        cls.pg = cls.btrfs.create_subvolume('pg')
+        cls.pgwal = cls.btrfs.create_subvolume('pgwal')
+        cls.pgts = cls.btrfs.create_subvolume('pgts')
+        for subvolume in (cls.pg, cls.pgwal, cls.pgts):
+            chown_tree(subvolume, 'postgres')
+        cls.server = PostgresServer(os.path.join(cls.pg, 'data'), PORT,
+                                    os.path.join(cls.tmpdir, 'pgsock'),
+                                    os.path.join(cls.tmpdir, 'postgresql.log'),
+                                    waldir=os.path.join(cls.pgwal, 'pg_wal'))
+        cls.server.initdb()
+        cls.server.start()
+        os.mkdir(os.path.join(cls.pgts, 'ts'))
+        chown_tree(os.path.join(cls.pgts, 'ts'), 'postgres')
+        cls.server.sql(f"CREATE TABLESPACE ts LOCATION '{cls.pgts}/ts'")
+        # pgbench's tables in the tablespace, on a subvolume of their own
+        subprocess.run(cls.server.pgbench_argv('-i', '-q', '-s', '2', '--tablespace=ts'),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def setUp(self):
         super().setUp()
-        self.allow_non_root_writers()
         self.volumes = [self.pg, self.pgwal, self.pgts]
 
     def start(self, *args):
@@ -94,14 +79,7 @@ class PostgresWriterTest(WriterTestCase):
     def test_restore_from_the_snapshots_passes_the_checks(self):
         program = self.start()
         self.load()
-        restore = os.path.join(self.btrfs.mountpoint, 'restore')
-        self.addCleanup(shutil.rmtree, restore, True)
-        copies = {}
-
-        def copy(snapshots):
-            for volume in self.volumes:
-                copies[volume] = os.path.join(restore, os.path.basename(volume))
-                copy_tree(snapshots[volume], copies[volume])
+        copy, copies = self.copy_snapshots()
         self.backup(self.volumes, inspect=copy)
         self.assertRegex(program.log(), r'added backup_label, tablespace_map and \d+ WAL')
 

@@ -8,6 +8,7 @@ servers (dbservers.py) on the test's loop-mounted btrfs image.
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -161,6 +162,56 @@ class WriterTestCase(VssTestCase):
             program.wait_registered(count + 1)
 
 
+class ServerWriterTestCase(WriterTestCase):
+    """One real database server per test class, on the class's btrfs image:
+    start_server() makes it; it is stopped before the image is unmounted,
+    also when setUpClass fails half-way or a meson timeout (SIGTERM) hits."""
+
+    server = None
+
+    @classmethod
+    def start_server(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.start_server()
+        except BaseException:
+            cls._stop_server()
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def _stop_server(cls):
+        if cls.server is not None:
+            cls.server.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._stop_server()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        # the writers run as the server's OS user, as their units do
+        self.allow_non_root_writers()
+
+    def copy_snapshots(self):
+        """(inspect, copies): inspect copies each snapshot of a backup to a
+        fresh directory, to restore from; copies maps each volume to its copy."""
+        restore = os.path.join(self.btrfs.mountpoint, 'restore')
+        self.addCleanup(shutil.rmtree, restore, True)
+        copies = {}
+
+        def inspect(snapshots):
+            for volume, snapshot in snapshots.items():
+                copies[volume] = os.path.join(restore, os.path.basename(volume))
+                copy_tree(snapshot, copies[volume])
+        return inspect, copies
+
+
 def copy_tree(source, destination):
     """A copy of a snapshot to restore from: reflinks, modes and owners kept,
     the nested .vss-snapshots subvolume left out."""
@@ -172,5 +223,5 @@ def copy_tree(source, destination):
                        check=True)
 
 
-__all__ = ['WriterTestCase', 'WriterProgram', 'copy_tree', 'as_user', 'iterate_until',
+__all__ = ['WriterTestCase', 'ServerWriterTestCase', 'WriterProgram', 'copy_tree', 'as_user', 'iterate_until',
            'VSS_PATH']

@@ -17,3 +17,6 @@ application:
 
 from .cli import add_common_arguments, setup_logging  # noqa: F401
 from .writer import ApplicationWriter, Event, WriterFailed, run  # noqa: F401
+
+__all__ = ['add_common_arguments', 'setup_logging', 'ApplicationWriter', 'Event',
+           'WriterFailed', 'run']

@@ -341,14 +341,17 @@ class ApplicationWriter(Vss.Writer):
         if self.is_registered():
             self._reregister_timer = 0
             return False
+        self._register_again()
+        return True
 
+    def _register_again(self):
         def registered(writer, result):
             try:
                 writer.register_finish(result)
             except GLib.Error as e:
-                log.debug('registering again failed: %s', e.message)
+                # the timer tries again; vssd's own message says why
+                log.warning('cannot register: %s', e.message)
         self.register_async(None, registered)
-        return True
 
     def update_paths(self, paths):
         """Main loop: the application's data moved (a new tablespace...):
@@ -359,18 +362,12 @@ class ApplicationWriter(Vss.Writer):
         log.warning('the data now lives in %s: registering again', ', '.join(paths))
         self.props.paths = paths
 
-        def registered(writer, result):
-            try:
-                writer.register_finish(result)
-            except GLib.Error as e:
-                log.error('cannot register again: %s', e.message)
-
         def unregistered(writer, result):
             try:
                 writer.unregister_finish(result)
             except GLib.Error as e:
                 log.debug('unregistering: %s', e.message)
-            writer.register_async(None, registered)
+            writer._register_again()
         self.unregister_async(None, unregistered)
 
     def call_add_backup_file(self, serial, path, fd):
