@@ -119,18 +119,11 @@ class MariadbWriterTest(ServerWriterTestCase):
         self.backup(self.volumes)
 
     def test_database_restarted_between_backups(self):
-        program = self.start()
-        self.backup(self.volumes)
-        self.server.restart()
-        self.backup(self.volumes)
-        self.assertIn('session to MariaDB was lost', program.log())
-        self.assertEqual(program.log().count('non-transactional'), 2)
+        self.assert_backups_across_a_server_restart(self.start(), self.server.restart,
+                                                    'session to MariaDB was lost')
 
     def test_backup_of_an_unrelated_subvolume_sends_it_nothing(self):
-        program = self.start()
-        other = self.subvolume('other')
-        self.backup([other])
-        self.assertNotIn('prepare-for-backup', program.log())
+        self.assert_unrelated_backup_sends_nothing(self.start())
 
     def test_deadlocks_under_lock_tables_are_tried_again(self):
         program = self.start()

@@ -152,6 +152,22 @@ class WriterTestCase(VssTestCase):
                 return state, failure, message
         raise AssertionError(f'{writer_name} is not in {self.last_status}')
 
+    def assert_unrelated_backup_sends_nothing(self, program):
+        """A backup of a subvolume that holds none of the writer's paths
+        sends it no event after Identify (docs/design.md §4a)."""
+        self.backup([self.subvolume('unrelated')])
+        self.assertNotIn('prepare-for-backup', program.log())
+        self.assertNotIn('freeze: received', program.log())
+
+    def assert_backups_across_a_server_restart(self, program, restart, lost_session_line):
+        """A backup, the application restarted, another backup: the writer
+        connected again by itself."""
+        self.backup(self.volumes)
+        restart()
+        self.backup(self.volumes)
+        self.assertIn(lost_session_line, program.log())
+        self.assertEqual(len(re.findall(r'post-snapshot of \S+: done', program.log())), 2)
+
     def kill_vssd_and_restart(self, programs):
         """vssd dies (SIGKILL) and is started again; waits until the writer
         programs registered again."""
