@@ -278,7 +278,7 @@ def map_path(path, copies):
     return path
 
 
-def restore_postgres(server, copies, port, log_path):
+def restore_postgres(server, copies, port, name):
     """A PostgreSQL server on copies of snapshots ({live subvolume: copy}):
     the WAL symlink and the tablespaces pointed at the copies, as an admin
     restoring to another place would (tablespace_map's paths fixed, docs/design.md §9),
@@ -310,7 +310,9 @@ def restore_postgres(server, copies, port, log_path):
             f.write('\n'.join(fixed))
     with open(os.path.join(datadir, 'postgresql.auto.conf'), 'a') as f:
         f.write(f"port = {port}\ncluster_name = 'vss-restored'\n")
-    return PostgresServer(datadir, port, server.socket_dir, log_path)
+    # its log beside the sockets, where the postgres user may write
+    return PostgresServer(datadir, port, server.socket_dir,
+                          os.path.join(server.socket_dir, f'{name}.log'))
 
 
 def _ids(user):
@@ -386,8 +388,9 @@ def mariadb_checks(server):
     return problems
 
 
-def restore_mariadb(server, copies, socket, log_path):
-    """A MariaDB server on copies of snapshots ({live subvolume: copy}). Not started."""
+def restore_mariadb(server, copies, name):
+    """A MariaDB server on copies of snapshots ({live subvolume: copy}), its
+    socket and log beside the live server's socket. Not started."""
     datadir = map_path(server.datadir, copies)
     for name in os.listdir(datadir):
         if name.endswith('.pid'):
@@ -401,7 +404,10 @@ def restore_mariadb(server, copies, socket, log_path):
                 names = [map_path(line.strip(), copies) for line in f if line.strip()]
             with open(index, 'w') as f:
                 f.write(''.join(n + '\n' for n in names))
-    return MariadbServer(datadir, socket, log_path, binlog_dir, server.extra_args)
+    directory = os.path.dirname(server.socket)
+    return MariadbServer(datadir, os.path.join(directory, f'{name}.sock'),
+                         os.path.join(directory, f'{name}.log'), binlog_dir,
+                         list(server.extra_args))
 
 
 if __name__ == '__main__':

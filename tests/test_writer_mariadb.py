@@ -77,9 +77,7 @@ class MariadbWriterTest(ServerWriterTestCase):
         copy, copies = self.copy_snapshots()
         self.backup(self.volumes, inspect=copy)
         self.assertRegex(program.log(), r'non-transactional .* writes waited up to')
-        restored = restore_mariadb(self.server, copies,
-                                   os.path.join(self.state_dir, 'restored.sock'),
-                                   os.path.join(self.state_dir, 'restored.log'))
+        restored = restore_mariadb(self.server, copies, 'restored')
         restored.start()
         self.addCleanup(restored.stop)
         self.assertEqual(mariadb_checks(restored), [])

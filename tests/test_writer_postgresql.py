@@ -87,8 +87,7 @@ class PostgresWriterTest(ServerWriterTestCase):
         with open(os.path.join(data, 'backup_label')) as f:
             self.assertIn('LABEL: vss ', f.read())
         self.assertTrue(os.path.exists(os.path.join(data, 'tablespace_map')))
-        restored = restore_postgres(self.server, copies, RESTORE_PORT,
-                                    os.path.join(self.state_dir, 'restored.log'))
+        restored = restore_postgres(self.server, copies, RESTORE_PORT, 'restored')
         restored.start()
         self.addCleanup(restored.stop)
         self.assertEqual(pgbench_invariants(restored), [])

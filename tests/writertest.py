@@ -41,13 +41,17 @@ class WriterProgram:
         env = dict(os.environ)
         env['PYTHONUNBUFFERED'] = '1'
         self.log_file = open(self.log_path, 'ab')
+        # a program started again in the same test appends to the same file:
+        # its log is what comes after this
+        self.log_offset = self.log_file.tell()
         self.process = subprocess.Popen([*wrapper, *as_user(user, argv)], env=env,
                                         stdout=self.log_file, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL)
 
     def log(self):
-        with open(self.log_path, errors='replace') as f:
-            return f.read()
+        with open(self.log_path, 'rb') as f:
+            f.seek(self.log_offset)
+            return f.read().decode(errors='replace')
 
     def wait_for_log(self, pattern, timeout=30, count=1):
         """Waits until pattern (a regular expression) is in the log count times."""
@@ -184,6 +188,8 @@ class ServerWriterTestCase(WriterTestCase):
     also when setUpClass fails half-way or a meson timeout (SIGTERM) hits."""
 
     server = None
+    # servers, their WAL and binary logs, snapshots and restored copies
+    image_size = '3G'
 
     @classmethod
     def start_server(cls):
