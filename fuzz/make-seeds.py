@@ -3,7 +3,7 @@
 
 Each seed is a short script in the fuzzer's input format (fuzz/README.md):
 one opcode byte per step, then that step's argument bytes. Keep the opcode
-numbers in step with the Op enum of fuzz-coordinator.c. Seeds found by the
+numbers in step with the Op enum of fuzz-harness.h. Seeds found by the
 fuzzer itself may sit beside these (named by their SHA-1, as libFuzzer does).
 """
 import os

@@ -5,10 +5,12 @@
 
 #include "config.h"
 
-#include "vss-backup-components.h"
+#include "vss-backup-components-private.h"
+#include "vss-bus.h"
 #include "vss-enum-types.h"
 #include "vss-error.h"
-#include "vss-private.h"
+#include "vss-snapshot-private.h"
+#include "vss-writer-info-private.h"
 
 /**
  * VssBackupComponents:

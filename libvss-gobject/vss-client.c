@@ -5,12 +5,13 @@
 
 #include "config.h"
 
-#include <string.h>
-
+#include "vss-backup-components-private.h"
+#include "vss-bus.h"
 #include "vss-client.h"
 #include "vss-enum-types.h"
 #include "vss-error.h"
-#include "vss-private.h"
+#include "vss-snapshot-private.h"
+#include "vss-writer-info-private.h"
 
 /**
  * VssClient:
@@ -57,150 +58,7 @@ enum {
 };
 static guint signals[SIGNAL_LAST] = {0};
 
-/* ---- calls, shared by the library ---------------------------------------- */
-
-/* the VssError that an error of the bus itself stands for */
-static VssError
-vss_error_code_from_bus(const GError *error)
-{
-	if (error->domain == G_DBUS_ERROR) {
-		switch (error->code) {
-		case G_DBUS_ERROR_SERVICE_UNKNOWN:
-		case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
-		case G_DBUS_ERROR_NO_REPLY: /* vssd left the bus before it answered */
-		case G_DBUS_ERROR_DISCONNECTED:
-		case G_DBUS_ERROR_SPAWN_EXEC_FAILED:
-		case G_DBUS_ERROR_SPAWN_CHILD_EXITED:
-		case G_DBUS_ERROR_SPAWN_CHILD_SIGNALED:
-		case G_DBUS_ERROR_SPAWN_FAILED:
-		case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
-		case G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND:
-		case G_DBUS_ERROR_SPAWN_PERMISSIONS_INVALID:
-		case G_DBUS_ERROR_SPAWN_FILE_INVALID:
-			return VSS_ERROR_SERVICE_UNAVAILABLE;
-		case G_DBUS_ERROR_ACCESS_DENIED:
-		case G_DBUS_ERROR_AUTH_FAILED:
-			return VSS_ERROR_NOT_AUTHORIZED;
-		case G_DBUS_ERROR_LIMITS_EXCEEDED:
-		case G_DBUS_ERROR_NO_MEMORY:
-			return VSS_ERROR_LIMIT_REACHED;
-		case G_DBUS_ERROR_UNKNOWN_METHOD:
-		case G_DBUS_ERROR_UNKNOWN_OBJECT:
-		case G_DBUS_ERROR_UNKNOWN_INTERFACE:
-		case G_DBUS_ERROR_UNKNOWN_PROPERTY:
-		case G_DBUS_ERROR_INVALID_ARGS:
-			/* a vssd older or newer than the library */
-			return VSS_ERROR_NOT_SUPPORTED;
-		default:
-			return VSS_ERROR_FAILED;
-		}
-	}
-	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED))
-		return VSS_ERROR_SERVICE_UNAVAILABLE;
-	return VSS_ERROR_FAILED;
-}
-
-void
-vss_error_convert(GError **error)
-{
-	GError *old = NULL;
-	VssError code;
-
-	if (error == NULL || *error == NULL)
-		return;
-	if (g_dbus_error_is_remote_error(*error))
-		g_dbus_error_strip_remote_error(*error);
-	if ((*error)->domain == VSS_ERROR ||
-	    g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		return;
-	old = *error;
-	code = vss_error_code_from_bus(old);
-	if (code == VSS_ERROR_SERVICE_UNAVAILABLE)
-		*error = g_error_new(VSS_ERROR,
-				     code,
-				     "the vss service (%s) is not available: %s",
-				     VSS_DBUS_NAME,
-				     old->message);
-	else
-		*error = g_error_new_literal(VSS_ERROR, code, old->message);
-	g_error_free(old);
-}
-
-void
-vss_call(GDBusConnection *connection,
-	 const gchar *path,
-	 const gchar *interface,
-	 const gchar *method,
-	 GVariant *parameters,
-	 const GVariantType *reply_type,
-	 gint timeout_msec,
-	 GCancellable *cancellable,
-	 GAsyncReadyCallback callback,
-	 gpointer user_data)
-{
-	/* a user asked for a password by polkit can answer it */
-	g_dbus_connection_call(connection,
-			       VSS_DBUS_NAME,
-			       path,
-			       interface,
-			       method,
-			       parameters,
-			       reply_type,
-			       G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-			       timeout_msec,
-			       cancellable,
-			       callback,
-			       user_data);
-}
-
-GVariant *
-vss_call_finish(GDBusConnection *connection, GAsyncResult *res, GError **error)
-{
-	GVariant *reply = g_dbus_connection_call_finish(connection, res, error);
-	if (reply == NULL)
-		vss_error_convert(error);
-	return reply;
-}
-
-GVariant *
-vss_call_sync(GDBusConnection *connection,
-	      const gchar *path,
-	      const gchar *interface,
-	      const gchar *method,
-	      GVariant *parameters,
-	      const GVariantType *reply_type,
-	      gint timeout_msec,
-	      GCancellable *cancellable,
-	      GError **error)
-{
-	GVariant *reply =
-	    g_dbus_connection_call_sync(connection,
-					VSS_DBUS_NAME,
-					path,
-					interface,
-					method,
-					parameters,
-					reply_type,
-					G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-					timeout_msec,
-					cancellable,
-					error);
-	if (reply == NULL)
-		vss_error_convert(error);
-	return reply;
-}
-
-/* object paths in the order the service made them: Writer/2 before Writer/10 */
-static gint
-vss_object_path_cmp(const gchar *pa, const gchar *pb)
-{
-	gsize la = strlen(pa);
-	gsize lb = strlen(pb);
-
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(pa, pb);
-}
+/* ---- helpers ---------------------------------------------------------------- */
 
 static gint
 vss_path_array_cmp(gconstpointer a, gconstpointer b)
@@ -213,24 +71,6 @@ vss_writer_info_cmp(gconstpointer a, gconstpointer b)
 {
 	return vss_object_path_cmp(vss_writer_info_get_object_path(*(VssWriterInfo **)a),
 				   vss_writer_info_get_object_path(*(VssWriterInfo **)b));
-}
-
-typedef void (*VssObjectFunc)(const gchar *path, GVariant *interfaces, gpointer user_data);
-
-/* calls @func for each object of a GetManagedObjects reply */
-static void
-vss_managed_objects_foreach(GVariant *objects, VssObjectFunc func, gpointer user_data)
-{
-	g_autoptr(GVariant) dict = g_variant_get_child_value(objects, 0);
-	GVariantIter iter;
-	const gchar *path = NULL;
-	GVariant *interfaces = NULL;
-
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-		g_autoptr(GVariant) interfaces_owned G_GNUC_UNUSED = interfaces;
-		func(path, interfaces, user_data);
-	}
 }
 
 static void
@@ -248,55 +88,14 @@ vss_add_writer_info(const gchar *path, GVariant *interfaces, gpointer user_data)
 	g_ptr_array_add(writers, info);
 }
 
-GPtrArray *
-vss_managed_objects_to_writers(GVariant *objects)
+/* the writers of a GetManagedObjects reply, in the order they registered */
+static GPtrArray *
+vss_client_writers_from_objects(gpointer source, GVariant *objects)
 {
 	GPtrArray *writers = g_ptr_array_new_with_free_func(g_object_unref);
 	vss_managed_objects_foreach(objects, vss_add_writer_info, writers);
 	g_ptr_array_sort(writers, vss_writer_info_cmp);
 	return writers;
-}
-
-static gint
-vss_snapshot_cmp(gconstpointer a, gconstpointer b)
-{
-	VssSnapshot *sa = *(VssSnapshot **)a;
-	VssSnapshot *sb = *(VssSnapshot **)b;
-	gint64 ta = vss_snapshot_get_creation_time(sa);
-	gint64 tb = vss_snapshot_get_creation_time(sb);
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	return g_strcmp0(vss_snapshot_get_source_path(sa), vss_snapshot_get_source_path(sb));
-}
-
-typedef struct {
-	GDBusConnection *connection;
-	GPtrArray *snapshots;
-} VssSnapshotList;
-
-static void
-vss_add_snapshot(const gchar *path, GVariant *interfaces, gpointer user_data)
-{
-	VssSnapshotList *list = user_data;
-	g_autoptr(GVariant) props =
-	    g_variant_lookup_value(interfaces, VSS_SNAPSHOT_IFACE, G_VARIANT_TYPE_VARDICT);
-
-	if (props == NULL)
-		return;
-	g_ptr_array_add(list->snapshots, vss_snapshot_new(list->connection, path, props));
-}
-
-GPtrArray *
-vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects)
-{
-	VssSnapshotList list = {
-	    .connection = connection,
-	    .snapshots = g_ptr_array_new_with_free_func(g_object_unref),
-	};
-	vss_managed_objects_foreach(objects, vss_add_snapshot, &list);
-	/* oldest first, then by source */
-	g_ptr_array_sort(list.snapshots, vss_snapshot_cmp);
-	return list.snapshots;
 }
 
 /* ---- construction ------------------------------------------------------------ */
@@ -501,97 +300,9 @@ vss_client_get_version_finish(VssClient *self, GAsyncResult *res, GError **error
 /* ---- listing --------------------------------------------------------------------- */
 
 static GPtrArray *
-vss_client_writers_from_objects(gpointer source, GVariant *objects)
-{
-	return vss_managed_objects_to_writers(objects);
-}
-
-static GPtrArray *
 vss_client_snapshots_from_objects(gpointer source, GVariant *objects)
 {
 	return vss_managed_objects_to_snapshots(VSS_CLIENT(source)->connection, objects);
-}
-
-/* GetManagedObjects: every object of the service with its properties */
-static GVariant *
-vss_get_managed_objects_sync(GDBusConnection *connection, GCancellable *cancellable, GError **error)
-{
-	return vss_call_sync(connection,
-			     VSS_DBUS_PATH,
-			     VSS_OBJECT_MANAGER_IFACE,
-			     "GetManagedObjects",
-			     NULL,
-			     G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-			     VSS_CALL_TIMEOUT_SHORT,
-			     cancellable,
-			     error);
-}
-
-/* the same, finished with vss_call_finish() */
-static void
-vss_get_managed_objects(GDBusConnection *connection,
-			GCancellable *cancellable,
-			GAsyncReadyCallback callback,
-			gpointer user_data)
-{
-	vss_call(connection,
-		 VSS_DBUS_PATH,
-		 VSS_OBJECT_MANAGER_IFACE,
-		 "GetManagedObjects",
-		 NULL,
-		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-		 VSS_CALL_TIMEOUT_SHORT,
-		 cancellable,
-		 callback,
-		 user_data);
-}
-
-/* GetManagedObjects, turned into a list by @func */
-GPtrArray *
-vss_list_objects_sync(GDBusConnection *connection,
-		      gpointer source,
-		      VssObjectsFunc func,
-		      GCancellable *cancellable,
-		      GError **error)
-{
-	g_autoptr(GVariant) reply = vss_get_managed_objects_sync(connection, cancellable, error);
-
-	if (reply == NULL)
-		return NULL;
-	return func(source, reply);
-}
-
-static void
-vss_list_objects_cb(GObject *connection, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	VssObjectsFunc func = g_task_get_task_data(task);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(connection), res, &error);
-
-	if (reply == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_pointer(task,
-			      func(g_task_get_source_object(task), reply),
-			      (GDestroyNotify)g_ptr_array_unref);
-}
-
-/* the same, finished with g_task_propagate_pointer() on @source */
-void
-vss_list_objects_async(GDBusConnection *connection,
-		       gpointer source,
-		       VssObjectsFunc func,
-		       gpointer source_tag,
-		       GCancellable *cancellable,
-		       GAsyncReadyCallback callback,
-		       gpointer user_data)
-{
-	GTask *task = g_task_new(source, cancellable, callback, user_data);
-	g_task_set_source_tag(task, source_tag);
-	g_task_set_task_data(task, func, NULL);
-	vss_get_managed_objects(connection, cancellable, vss_list_objects_cb, task);
 }
 
 /**

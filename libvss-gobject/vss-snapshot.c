@@ -5,9 +5,9 @@
 
 #include "config.h"
 
+#include "vss-bus.h"
 #include "vss-enum-types.h"
-#include "vss-private.h"
-#include "vss-snapshot.h"
+#include "vss-snapshot-private.h"
 
 /**
  * VssSnapshot:
@@ -273,6 +273,50 @@ vss_snapshot_new(GDBusConnection *connection, const gchar *object_path, GVariant
 	if (g_variant_lookup(properties, "Context", "&s", &context))
 		vss_snapshot_context_from_string(context, &self->context);
 	return self;
+}
+
+/* ---- listing ------------------------------------------------------------------- */
+
+static gint
+vss_snapshot_cmp(gconstpointer a, gconstpointer b)
+{
+	VssSnapshot *sa = *(VssSnapshot **)a;
+	VssSnapshot *sb = *(VssSnapshot **)b;
+	gint64 ta = vss_snapshot_get_creation_time(sa);
+	gint64 tb = vss_snapshot_get_creation_time(sb);
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	return g_strcmp0(vss_snapshot_get_source_path(sa), vss_snapshot_get_source_path(sb));
+}
+
+typedef struct {
+	GDBusConnection *connection;
+	GPtrArray *snapshots;
+} VssSnapshotList;
+
+static void
+vss_add_snapshot(const gchar *path, GVariant *interfaces, gpointer user_data)
+{
+	VssSnapshotList *list = user_data;
+	g_autoptr(GVariant) props =
+	    g_variant_lookup_value(interfaces, VSS_SNAPSHOT_IFACE, G_VARIANT_TYPE_VARDICT);
+
+	if (props == NULL)
+		return;
+	g_ptr_array_add(list->snapshots, vss_snapshot_new(list->connection, path, props));
+}
+
+GPtrArray *
+vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects)
+{
+	VssSnapshotList list = {
+	    .connection = connection,
+	    .snapshots = g_ptr_array_new_with_free_func(g_object_unref),
+	};
+	vss_managed_objects_foreach(objects, vss_add_snapshot, &list);
+	/* oldest first, then by source */
+	g_ptr_array_sort(list.snapshots, vss_snapshot_cmp);
+	return list.snapshots;
 }
 
 static void

@@ -6,8 +6,7 @@
 #include "config.h"
 
 #include "vss-enum-types.h"
-#include "vss-private.h"
-#include "vss-writer-info.h"
+#include "vss-writer-info-private.h"
 
 /**
  * VssWriterInfo:

@@ -6,8 +6,7 @@
 #include "config.h"
 
 #include "vss-error.h"
-#include "vss-writer-private.h"
-#include "vss-writer-request.h"
+#include "vss-writer-request-private.h"
 
 /**
  * VssWriterRequest:
@@ -25,13 +24,14 @@
 
 struct _VssWriterRequest {
 	GObject parent_instance;
-	VssWriter *writer;
+	VssWriterRequestAnswerFunc answer;
+	gpointer answer_data;
+	GDestroyNotify answer_data_free;
 	VssWriterEvent event;
 	guint64 serial;
 	gchar *backup_path;
 	GVariant *details;
 	gboolean local;
-	guint registration; /* of the writer, when the event came */
 	gboolean deferred;
 	gboolean answered;
 	VssWriterFailure failure; /* set by vss_writer_request_fail() before returning FALSE */
@@ -41,29 +41,26 @@ struct _VssWriterRequest {
 G_DEFINE_TYPE(VssWriterRequest, vss_writer_request, G_TYPE_OBJECT)
 
 VssWriterRequest *
-vss_writer_request_new(VssWriter *writer,
-		       VssWriterEvent event,
+vss_writer_request_new(VssWriterEvent event,
 		       guint64 serial,
 		       const gchar *backup_path,
 		       GVariant *details,
-		       gboolean local)
+		       gboolean local,
+		       VssWriterRequestAnswerFunc answer,
+		       gpointer answer_data,
+		       GDestroyNotify answer_data_free)
 {
 	VssWriterRequest *self = g_object_new(VSS_TYPE_WRITER_REQUEST, NULL);
-	self->writer = g_object_ref(writer);
+	self->answer = answer;
+	self->answer_data = answer_data;
+	self->answer_data_free = answer_data_free;
 	self->event = event;
 	self->serial = serial;
 	self->backup_path = g_strdup(backup_path);
 	self->details = details != NULL ? g_variant_ref_sink(details)
 					: g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	self->local = local;
-	self->registration = vss_writer_get_registration(writer);
 	return self;
-}
-
-guint
-vss_writer_request_get_registration(VssWriterRequest *self)
-{
-	return self->registration;
 }
 
 /**
@@ -225,6 +222,16 @@ vss_writer_request_defer(VssWriterRequest *self)
 	self->deferred = TRUE;
 }
 
+/* once: the maker of the request passes the answer on (a request made with
+ * g_object_new() alone has no maker to tell) */
+static void
+vss_writer_request_answer(VssWriterRequest *self, VssWriterFailure failure, const gchar *message)
+{
+	self->answered = TRUE;
+	if (self->answer != NULL)
+		self->answer(self, failure, message, self->answer_data);
+}
+
 /**
  * vss_writer_request_complete:
  * @self: a #VssWriterRequest
@@ -237,8 +244,7 @@ vss_writer_request_complete(VssWriterRequest *self)
 	g_return_if_fail(VSS_IS_WRITER_REQUEST(self));
 	if (self->answered)
 		return;
-	self->answered = TRUE;
-	vss_writer_request_answered(self->writer, self, VSS_WRITER_FAILURE_NONE, NULL);
+	vss_writer_request_answer(self, VSS_WRITER_FAILURE_NONE, NULL);
 }
 
 /**
@@ -257,8 +263,7 @@ vss_writer_request_fail(VssWriterRequest *self, VssWriterFailure failure, const 
 		return;
 	if (failure == VSS_WRITER_FAILURE_NONE)
 		failure = VSS_WRITER_FAILURE_NON_RETRYABLE;
-	self->answered = TRUE;
-	vss_writer_request_answered(self->writer, self, failure, message != NULL ? message : "");
+	vss_writer_request_answer(self, failure, message != NULL ? message : "");
 }
 
 /**
@@ -316,7 +321,7 @@ vss_writer_request_dispose(GObject *object)
 
 	/* a deferred request dropped unanswered would leave the service
 	 * waiting for the writer's timeout: fail it now */
-	if (self->writer != NULL && !self->answered)
+	if (self->answer != NULL && !self->answered)
 		vss_writer_request_fail(self,
 					VSS_WRITER_FAILURE_NON_RETRYABLE,
 					"the writer dropped the event without answering it");
@@ -327,7 +332,8 @@ static void
 vss_writer_request_finalize(GObject *object)
 {
 	VssWriterRequest *self = VSS_WRITER_REQUEST(object);
-	g_clear_object(&self->writer);
+	if (self->answer_data_free != NULL)
+		self->answer_data_free(self->answer_data);
 	g_free(self->backup_path);
 	g_clear_pointer(&self->details, g_variant_unref);
 	g_free(self->message);

@@ -5,10 +5,10 @@
 
 #include "config.h"
 
+#include "vss-bus.h"
 #include "vss-enum-types.h"
 #include "vss-error.h"
-#include "vss-private.h"
-#include "vss-writer-private.h"
+#include "vss-writer-request-private.h"
 #include "vss-writer.h"
 
 /**
@@ -116,12 +116,31 @@ vss_writer_answer_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_warning("writer '%s': cannot answer the service: %s", priv->name, error->message);
 }
 
-void
-vss_writer_request_answered(VssWriter *self,
-			    VssWriterRequest *request,
-			    VssWriterFailure failure,
-			    const gchar *message)
+/* where the answer to a request goes: the writer, in the registration the
+ * event came in (it changes whenever the writer registers or loses its
+ * service): an answer belongs to that one only */
+typedef struct {
+	VssWriter *writer;
+	guint registration;
+} VssWriterAnswerTo;
+
+static void
+vss_writer_answer_to_free(gpointer data)
 {
+	VssWriterAnswerTo *to = data;
+	g_object_unref(to->writer);
+	g_free(to);
+}
+
+/* the request was completed (@failure NONE) or failed: tell the service */
+static void
+vss_writer_request_answered(VssWriterRequest *request,
+			    VssWriterFailure failure,
+			    const gchar *message,
+			    gpointer user_data)
+{
+	VssWriterAnswerTo *to = user_data;
+	VssWriter *self = to->writer;
 	VssWriterPrivate *priv = GET_PRIVATE(self);
 	GVariant *params = NULL;
 	const gchar *method = NULL;
@@ -139,7 +158,7 @@ vss_writer_request_answered(VssWriter *self,
 	/* serials start again with every registration: an answer to an event
 	 * of a vssd that left (or of an earlier registration) would be taken
 	 * for another event of the current one */
-	if (vss_writer_request_get_registration(request) != priv->registration) {
+	if (to->registration != priv->registration) {
 		g_debug("writer '%s': not answering %s #%" G_GUINT64_FORMAT
 			": it came in an earlier registration",
 			priv->name,
@@ -173,6 +192,28 @@ vss_writer_request_answered(VssWriter *self,
 }
 
 /* ---- running handlers ------------------------------------------------------- */
+
+static VssWriterRequest *
+vss_writer_request_for(VssWriter *self,
+		       VssWriterEvent event,
+		       guint64 serial,
+		       const gchar *backup_path,
+		       GVariant *details,
+		       gboolean local)
+{
+	VssWriterAnswerTo *to = g_new0(VssWriterAnswerTo, 1);
+
+	to->writer = g_object_ref(self);
+	to->registration = GET_PRIVATE(self)->registration;
+	return vss_writer_request_new(event,
+				      serial,
+				      backup_path,
+				      details,
+				      local,
+				      vss_writer_request_answered,
+				      to,
+				      vss_writer_answer_to_free);
+}
 
 /* runs the signal handlers and the virtual method of the request's event;
  * FALSE if one of them refused */
@@ -226,7 +267,7 @@ vss_writer_thaw_locally(VssWriter *self)
 
 	if (!priv->frozen)
 		return;
-	thaw = vss_writer_request_new(self,
+	thaw = vss_writer_request_for(self,
 				      VSS_WRITER_EVENT_THAW,
 				      0,
 				      priv->frozen_backup,
@@ -260,7 +301,7 @@ vss_writer_abort_locally(VssWriter *self, const gchar *reason)
 		g_variant_lookup(priv->frozen_details, "snapshot-set-id", "&s", &set_id);
 	g_variant_builder_add(&details, "{sv}", "snapshot-set-id", g_variant_new_string(set_id));
 	g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(reason));
-	abort = vss_writer_request_new(self,
+	abort = vss_writer_request_for(self,
 				       VSS_WRITER_EVENT_ABORT,
 				       0,
 				       priv->frozen_backup,
@@ -307,7 +348,7 @@ vss_writer_dispatch(VssWriter *self,
 {
 	VssWriterPrivate *priv = GET_PRIVATE(self);
 	g_autoptr(VssWriterRequest) request =
-	    vss_writer_request_new(self, event, serial, backup_path, details, FALSE);
+	    vss_writer_request_for(self, event, serial, backup_path, details, FALSE);
 	g_autofree gchar *key = vss_writer_backup_key(self, backup_path);
 	gboolean aborted = g_hash_table_contains(priv->aborted, key);
 
@@ -1136,12 +1177,6 @@ vss_writer_set_metadata_finish(VssWriter *self, GAsyncResult *res, GError **erro
 }
 
 /* ---- getters --------------------------------------------------------------------- */
-
-guint
-vss_writer_get_registration(VssWriter *self)
-{
-	return GET_PRIVATE(self)->registration;
-}
 
 /**
  * vss_writer_new:

@@ -15,14 +15,12 @@ G_BEGIN_DECLS
 #define VSS_TYPE_DAEMON (vss_daemon_get_type())
 G_DECLARE_FINAL_TYPE(VssDaemon, vss_daemon, VSS, DAEMON, GObject)
 
-#define VSS_BACKUP_PATH_BASE   VSS_DBUS_BACKUP_COMPONENTS_PATH_PREFIX
-#define VSS_WRITER_PATH_BASE   VSS_DBUS_WRITER_PATH_PREFIX
-#define VSS_SNAPSHOT_PATH_BASE VSS_DBUS_SNAPSHOT_PATH_PREFIX
-
 /*
  * VssDaemon: the bus front end. It exports the Manager, the object manager
- * and one object per backup, writer and snapshot, checks who calls, and
- * translates between D-Bus and the coordinator; it holds no backup logic.
+ * and one object per backup, writer and snapshot (one file per interface:
+ * vss-manager.c, vss-backup-object.c, vss-writer-object.c,
+ * vss-snapshot-object.c), checks who calls, and translates between D-Bus and
+ * the coordinator; it holds no backup logic.
  */
 VssDaemon *
 vss_daemon_new(GDBusConnection *connection, VssCoordinator *coordinator);

@@ -7,11 +7,16 @@
 
 #include <gio/gio.h>
 
-#include "vss-backup-components.h"
-#include "vss-client.h"
 #include "vss-names.h"
-#include "vss-snapshot.h"
-#include "vss-writer-info.h"
+
+/*
+ * The library's calls to vssd: the bottom of the library, which knows the
+ * bus and the error table but none of the library's objects, so that every
+ * object file calls down into it and nothing calls back up.
+ *
+ * Everything here is private: G_GNUC_INTERNAL keeps it out of the .so's
+ * dynamic symbols, whatever vss.map says (see the comment there).
+ */
 
 G_BEGIN_DECLS
 
@@ -29,10 +34,11 @@ G_BEGIN_DECLS
 
 /* D-Bus errors of vssd come as VSS_ERROR; so do errors of the bus (the
  * service gone: VSS_ERROR_SERVICE_UNAVAILABLE), except a cancellation */
-void
+G_GNUC_INTERNAL void
 vss_error_convert(GError **error);
 
-void
+/* a method call to vssd; its errors come as vss_error_convert() makes them */
+G_GNUC_INTERNAL void
 vss_call(GDBusConnection *connection,
 	 const gchar *path,
 	 const gchar *interface,
@@ -43,9 +49,9 @@ vss_call(GDBusConnection *connection,
 	 GCancellable *cancellable,
 	 GAsyncReadyCallback callback,
 	 gpointer user_data);
-GVariant *
+G_GNUC_INTERNAL GVariant *
 vss_call_finish(GDBusConnection *connection, GAsyncResult *res, GError **error);
-GVariant *
+G_GNUC_INTERNAL GVariant *
 vss_call_sync(GDBusConnection *connection,
 	      const gchar *path,
 	      const gchar *interface,
@@ -56,32 +62,37 @@ vss_call_sync(GDBusConnection *connection,
 	      GCancellable *cancellable,
 	      GError **error);
 
-VssWriterInfo *
-vss_writer_info_new(const gchar *object_path, const gchar *name);
-void
-vss_writer_info_update(VssWriterInfo *self, GVariant *properties);
-void
-vss_writer_info_set_status(VssWriterInfo *self,
-			   const gchar *state,
-			   const gchar *failure,
-			   const gchar *message);
-void
-vss_writer_info_set_metadata(VssWriterInfo *self, GVariant *metadata);
+/* GetManagedObjects: every object of the service with its properties, as
+ * `(a{oa{sa{sv}}})`; the async one is finished with vss_call_finish() */
+G_GNUC_INTERNAL GVariant *
+vss_get_managed_objects_sync(GDBusConnection *connection,
+			     GCancellable *cancellable,
+			     GError **error);
+G_GNUC_INTERNAL void
+vss_get_managed_objects(GDBusConnection *connection,
+			GCancellable *cancellable,
+			GAsyncReadyCallback callback,
+			gpointer user_data);
 
-VssSnapshot *
-vss_snapshot_new(GDBusConnection *connection, const gchar *object_path, GVariant *properties);
+/* calls @func for each object of a GetManagedObjects reply */
+typedef void (*VssObjectFunc)(const gchar *path, GVariant *interfaces, gpointer user_data);
+G_GNUC_INTERNAL void
+vss_managed_objects_foreach(GVariant *objects, VssObjectFunc func, gpointer user_data);
 
-VssBackupComponents *
-vss_backup_components_new(GDBusConnection *connection, const gchar *object_path);
+/* object paths in the order the service made them: Writer/2 before Writer/10 */
+G_GNUC_INTERNAL gint
+vss_object_path_cmp(const gchar *pa, const gchar *pb);
 
+/* GetManagedObjects, turned into a list by @func; the async one is finished
+ * with g_task_propagate_pointer() on @source */
 typedef GPtrArray *(*VssObjectsFunc)(gpointer source, GVariant *objects);
-GPtrArray *
+G_GNUC_INTERNAL GPtrArray *
 vss_list_objects_sync(GDBusConnection *connection,
 		      gpointer source,
 		      VssObjectsFunc func,
 		      GCancellable *cancellable,
 		      GError **error);
-void
+G_GNUC_INTERNAL void
 vss_list_objects_async(GDBusConnection *connection,
 		       gpointer source,
 		       VssObjectsFunc func,
@@ -89,11 +100,5 @@ vss_list_objects_async(GDBusConnection *connection,
 		       GCancellable *cancellable,
 		       GAsyncReadyCallback callback,
 		       gpointer user_data);
-
-/* the VssWriterInfo and VssSnapshot objects of a GetManagedObjects reply */
-GPtrArray *
-vss_managed_objects_to_writers(GVariant *objects);
-GPtrArray *
-vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects);
 
 G_END_DECLS

@@ -1,0 +1,219 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * The filesystem every snapshot is taken of: btrfs in a sparse file,
+ * loop-mounted in the benchmark's temporary directory, with the subvolumes
+ * vol0…vol15; and what a timed step does to it before (settle, dirty) and
+ * after (delete its snapshot).
+ */
+
+#include "config.h"
+
+#include <btrfsutil.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "vss-bench.h"
+
+gboolean
+bench_make_filesystem(Bench *b, GError **error)
+{
+	g_autofree gchar *files = NULL;
+
+	b->image = g_build_filename(b->tmpdir, "btrfs.img", NULL);
+	b->mnt = g_build_filename(b->tmpdir, "mnt", NULL);
+	if (g_mkdir(b->mnt, 0755) < 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    "mkdir %s: %s",
+			    b->mnt,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	{
+		const gchar *truncate_argv[] = {"truncate", "-s", "4G", b->image, NULL};
+		const gchar *mkfs_argv[] = {"mkfs.btrfs", "-q", "-f", b->image, NULL};
+		/* mount -o loop picks a free loop device and frees it at umount */
+		const gchar *mount_argv[] = {"mount", "-o", "loop", b->image, b->mnt, NULL};
+		if (!bench_run(truncate_argv, NULL, error) || !bench_run(mkfs_argv, NULL, error) ||
+		    !bench_run(mount_argv, NULL, error))
+			return FALSE;
+	}
+	b->mounted = TRUE;
+	b->mnt_fd = open(b->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b->mnt_fd < 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    "open %s: %s",
+			    b->mnt,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	b->snapdir = g_build_filename(b->mnt, "bench-snapshots", NULL);
+	if (g_mkdir(b->snapdir, 0700) < 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    "mkdir %s: %s",
+			    b->snapdir,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	/* each subvolume holds a little data, as a real one would */
+	files = g_strnfill(4096, 'v');
+	for (guint i = 0; i < BENCH_MAX_VOLUMES; i++) {
+		g_autofree gchar *name = g_strdup_printf("vol%u", i);
+		enum btrfs_util_error err;
+
+		b->volumes[i] = g_build_filename(b->mnt, name, NULL);
+		err = btrfs_util_create_subvolume(b->volumes[i], 0, NULL, NULL);
+		if (err != BTRFS_UTIL_OK) {
+			g_set_error(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_FAILED,
+				    "cannot create the subvolume %s: %s",
+				    b->volumes[i],
+				    btrfs_util_strerror(err));
+			return FALSE;
+		}
+		for (guint j = 0; j < 64; j++) {
+			g_autofree gchar *file_name = g_strdup_printf("file%u", j);
+			g_autofree gchar *path = g_build_filename(b->volumes[i], file_name, NULL);
+			if (!g_file_set_contents(path, files, -1, error))
+				return FALSE;
+		}
+	}
+	b->dirty_path = g_build_filename(b->volumes[0], "dirty.bin", NULL);
+	syncfs(b->mnt_fd);
+	return TRUE;
+}
+
+void
+bench_unmount(Bench *b)
+{
+	const gchar *umount_argv[] = {"umount", b->mnt, NULL};
+	const gchar *lazy_argv[] = {"umount", "-l", b->mnt, NULL};
+
+	if (b->mnt_fd >= 0)
+		close(b->mnt_fd);
+	b->mnt_fd = -1;
+	if (!b->mounted)
+		return;
+	for (guint i = 0; i < 50; i++) {
+		if (bench_run(umount_argv, NULL, NULL)) {
+			b->mounted = FALSE;
+			return;
+		}
+		g_usleep(100000);
+	}
+	g_printerr("vss-bench: %s is busy, unmounting it lazily\n", b->mnt);
+	bench_run(lazy_argv, NULL, NULL);
+	b->mounted = FALSE;
+}
+
+/*
+ * Before every timed step: nothing dirty, and no deleted subvolume left for
+ * the cleaner thread, so that no step pays for the one before. BTRFS_IOC_SYNC
+ * (unlike syncfs()) also wakes the cleaner, which otherwise waits for the
+ * next periodic commit, 30 s away.
+ */
+void
+bench_settle(Bench *b)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+	btrfs_util_sync_fd(b->mnt_fd);
+	for (guint i = 1; g_get_monotonic_time() < deadline; i++) {
+		uint64_t *ids = NULL;
+		size_t n = 0;
+		enum btrfs_util_error err = btrfs_util_deleted_subvolumes_fd(b->mnt_fd, &ids, &n);
+		free(ids);
+		if (err != BTRFS_UTIL_OK || n == 0)
+			break;
+		g_usleep(1000);
+		if (i % 10 == 0)
+			btrfs_util_sync_fd(b->mnt_fd);
+	}
+	btrfs_util_sync_fd(b->mnt_fd);
+}
+
+/* @mib MiB in the page cache of vol0, not written back */
+gboolean
+bench_make_dirty(Bench *b, GError **error)
+{
+	static guint8 *pattern = NULL;
+	const gsize chunk = 1024 * 1024;
+	gint fd;
+
+	if (pattern == NULL) {
+		/* incompressible, in case the filesystem compresses */
+		g_autoptr(GRand) rand = g_rand_new_with_seed(42);
+		pattern = g_malloc(chunk);
+		for (gsize i = 0; i < chunk / sizeof(guint32); i++)
+			((guint32 *)pattern)[i] = g_rand_int(rand);
+	}
+	fd = open(b->dirty_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    "open %s: %s",
+			    b->dirty_path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	for (guint i = 0; i < b->dirty_mib; i++) {
+		pattern[0] = (guint8)i;
+		if (write(fd, pattern, chunk) != (gssize)chunk) {
+			g_set_error(error,
+				    G_IO_ERROR,
+				    g_io_error_from_errno(errno),
+				    "write %s: %s",
+				    b->dirty_path,
+				    g_strerror(errno));
+			close(fd);
+			return FALSE;
+		}
+	}
+	close(fd);
+	return TRUE;
+}
+
+void
+bench_clear_dirty(Bench *b)
+{
+	unlink(b->dirty_path);
+}
+
+gchar *
+bench_snapshot_name(Bench *b, const gchar *prefix)
+{
+	return g_strdup_printf("%s-%u", prefix, ++b->counter);
+}
+
+gboolean
+bench_delete_snapshot(Bench *b, const gchar *name, GError **error)
+{
+	g_autofree gchar *path = g_build_filename(b->snapdir, name, NULL);
+	enum btrfs_util_error err = btrfs_util_delete_subvolume(path, 0);
+
+	if (err != BTRFS_UTIL_OK) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_FAILED,
+			    "cannot delete %s: %s",
+			    path,
+			    btrfs_util_strerror(err));
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,85 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vss-authority.h"
+#include "vss-coordinator.h"
+#include "vss-names.h"
+
+G_BEGIN_DECLS
+
+/*
+ * VssBusContext: what the bus front end's rooms share — one per exported
+ * interface (vss-manager.c, vss-backup-object.c, vss-writer-object.c,
+ * vss-snapshot-object.c), wired together by vss-daemon.c. The tables are
+ * made by the daemon; each room adds and removes its own entries.
+ */
+typedef struct {
+	/* the object that holds this context: a call in flight keeps it alive */
+	GObject *owner;
+	GDBusConnection *connection;
+	GDBusObjectManagerServer *object_manager;
+	VssCoordinator *coordinator;
+	VssWriterRegistry *registry;
+	VssAuthority *authority;
+	guint next_backup_number;
+	GHashTable *backups;   /* VssBackupSession → VssBackupObject */
+	GHashTable *writers;   /* writer id → VssWriterObject */
+	GHashTable *snapshots; /* VssSnapshotInfo → VssSnapshotObject */
+	/* a caller that leaves while its call waits (for polkit, say) must
+	 * not get an object made for it afterwards */
+	GHashTable *calls_in_flight; /* unique name → count */
+	GHashTable *gone_in_flight;  /* unique names */
+} VssBusContext;
+
+void
+vss_bus_context_export(VssBusContext *ctx, const gchar *path, gpointer iface);
+void
+vss_bus_context_unexport(VssBusContext *ctx, const gchar *path);
+
+gchar *
+vss_bus_writer_path(guint writer_id);
+gchar *
+vss_bus_snapshot_path(const gchar *snapshot_id);
+
+/* every error the service gives is in the VSS_ERROR domain */
+void
+vss_bus_return_error(GDBusMethodInvocation *invocation, const GError *error);
+void
+vss_bus_return_not_owner(GDBusMethodInvocation *invocation, const gchar *path);
+
+/* the context of a call that waits for polkit or the bus before it runs */
+typedef struct {
+	VssBusContext *ctx;
+	GDBusMethodInvocation *invocation;
+	gchar *sender;
+	gchar *path; /* the object called, looked up again when the wait is over */
+	guint method;
+	gchar *snapshot_id; /* for Delete: NULL deletes the whole set at @path */
+} VssCall;
+
+VssCall *
+vss_call_new(VssBusContext *ctx,
+	     GDBusMethodInvocation *invocation,
+	     const gchar *path,
+	     guint method);
+/* FALSE when the caller left meanwhile */
+gboolean
+vss_call_free(VssCall *call);
+/* a caller that left while its call waited gets an error and nothing made
+ * for it: TRUE when that is the case (the error is sent) */
+gboolean
+vss_call_caller_left(VssCall *call);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VssCall, vss_call_free)
+
+/* @name left the bus: calls of it still in flight learn so */
+void
+vss_bus_context_caller_vanished(VssBusContext *ctx, const gchar *name);
+
+G_END_DECLS

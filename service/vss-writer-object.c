@@ -1,0 +1,406 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "vss-error.h"
+#include "vss-limits.h"
+#include "vss-writer-object.h"
+
+static void
+vss_writer_skeleton_forget(gpointer iface);
+
+void
+vss_writer_object_free(VssWriterObject *wo)
+{
+	/* a call already on its way to the skeleton must not reach @wo */
+	vss_writer_skeleton_forget(wo->iface);
+	vss_bus_context_unexport(wo->ctx, wo->path);
+	g_object_unref(wo->writer);
+	g_object_unref(wo->iface);
+	g_free(wo->path);
+	g_free(wo);
+}
+
+/* ---- Writer --------------------------------------------------------------------- */
+
+static gboolean
+handle_writer_ack(VssDBusWriter *iface,
+		  GDBusMethodInvocation *invocation,
+		  guint64 serial,
+		  gpointer user_data);
+static gboolean
+handle_writer_fail(VssDBusWriter *iface,
+		   GDBusMethodInvocation *invocation,
+		   guint64 serial,
+		   const gchar *failure_str,
+		   const gchar *message,
+		   gpointer user_data);
+static gboolean
+handle_writer_set_metadata(VssDBusWriter *iface,
+			   GDBusMethodInvocation *invocation,
+			   GVariant *metadata,
+			   gpointer user_data);
+static gboolean
+handle_writer_unregister(VssDBusWriter *iface,
+			 GDBusMethodInvocation *invocation,
+			 gpointer user_data);
+
+/* the handlers are the class's, not a closure per writer */
+#define VSS_TYPE_WRITER_SKELETON (vss_writer_skeleton_get_type())
+G_DECLARE_FINAL_TYPE(VssWriterSkeleton,
+		     vss_writer_skeleton,
+		     VSS,
+		     WRITER_SKELETON,
+		     VssDBusWriterSkeleton)
+struct _VssWriterSkeleton {
+	VssDBusWriterSkeleton parent_instance;
+	VssWriterObject *wo;
+};
+
+static gboolean
+vss_writer_skeleton_handle_ack(VssDBusWriter *object,
+			       GDBusMethodInvocation *invocation,
+			       guint64 serial)
+{
+	return handle_writer_ack(object, invocation, serial, VSS_WRITER_SKELETON(object)->wo);
+}
+
+static gboolean
+vss_writer_skeleton_handle_fail(VssDBusWriter *object,
+				GDBusMethodInvocation *invocation,
+				guint64 serial,
+				const gchar *failure,
+				const gchar *message)
+{
+	return handle_writer_fail(object,
+				  invocation,
+				  serial,
+				  failure,
+				  message,
+				  VSS_WRITER_SKELETON(object)->wo);
+}
+
+static gboolean
+vss_writer_skeleton_handle_set_metadata(VssDBusWriter *object,
+					GDBusMethodInvocation *invocation,
+					GVariant *metadata)
+{
+	return handle_writer_set_metadata(object,
+					  invocation,
+					  metadata,
+					  VSS_WRITER_SKELETON(object)->wo);
+}
+
+static gboolean
+vss_writer_skeleton_handle_unregister(VssDBusWriter *object, GDBusMethodInvocation *invocation)
+{
+	return handle_writer_unregister(object, invocation, VSS_WRITER_SKELETON(object)->wo);
+}
+
+static void
+vss_writer_skeleton_iface_init(VssDBusWriterIface *iface)
+{
+	iface->handle_ack = vss_writer_skeleton_handle_ack;
+	iface->handle_fail = vss_writer_skeleton_handle_fail;
+	iface->handle_set_metadata = vss_writer_skeleton_handle_set_metadata;
+	iface->handle_unregister = vss_writer_skeleton_handle_unregister;
+}
+
+G_DEFINE_TYPE_WITH_CODE(VssWriterSkeleton,
+			vss_writer_skeleton,
+			VSS_DBUS_TYPE_WRITER_SKELETON,
+			G_IMPLEMENT_INTERFACE(VSS_DBUS_TYPE_WRITER, vss_writer_skeleton_iface_init))
+
+static void
+vss_writer_skeleton_class_init(VssWriterSkeletonClass *klass)
+{
+}
+
+static void
+vss_writer_skeleton_forget(gpointer iface)
+{
+	VSS_WRITER_SKELETON(iface)->wo = NULL;
+}
+
+static void
+vss_writer_skeleton_init(VssWriterSkeleton *self)
+{
+}
+
+static gboolean
+vss_writer_object_check_owner(VssWriterObject *wo, GDBusMethodInvocation *invocation)
+{
+	if (wo == NULL || !vss_registered_writer_is_registered(wo->writer)) {
+		g_dbus_method_invocation_return_error(
+		    invocation,
+		    VSS_ERROR,
+		    VSS_ERROR_OBJECT_NOT_FOUND,
+		    "%s is no longer registered",
+		    g_dbus_method_invocation_get_object_path(invocation));
+		return FALSE;
+	}
+	if (g_strcmp0(g_dbus_method_invocation_get_sender(invocation),
+		      vss_registered_writer_get_owner(wo->writer)) != 0) {
+		vss_bus_return_not_owner(invocation, wo->path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+handle_writer_ack(VssDBusWriter *iface,
+		  GDBusMethodInvocation *invocation,
+		  guint64 serial,
+		  gpointer user_data)
+{
+	VssWriterObject *wo = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!vss_writer_object_check_owner(wo, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	if (!vss_writer_registry_reply(wo->ctx->registry,
+				       wo->writer,
+				       serial,
+				       VSS_WRITER_FAILURE_NONE,
+				       NULL,
+				       &error)) {
+		vss_bus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	vss_dbus_writer_complete_ack(iface, invocation);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* line breaks and tabs stay; other control characters become U+FFFD */
+static gchar *
+vss_writer_object_sanitize_message(const gchar *message)
+{
+	GString *str = g_string_sized_new(strlen(message));
+
+	for (const gchar *p = message; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c) && c != '\n' && c != '\t')
+			g_string_append_unichar(str, 0xfffd);
+		else
+			g_string_append_unichar(str, c);
+	}
+	return g_string_free(str, FALSE);
+}
+
+static gboolean
+handle_writer_fail(VssDBusWriter *iface,
+		   GDBusMethodInvocation *invocation,
+		   guint64 serial,
+		   const gchar *failure_str,
+		   const gchar *message,
+		   gpointer user_data)
+{
+	VssWriterObject *wo = user_data;
+	VssWriterFailure failure = VSS_WRITER_FAILURE_NONE;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *sanitized = NULL;
+
+	if (!vss_writer_object_check_owner(wo, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	if (!vss_writer_failure_from_string(failure_str, &failure) ||
+	    failure == VSS_WRITER_FAILURE_NONE) {
+		g_autofree gchar *quoted = vss_str_quote(failure_str);
+		g_dbus_method_invocation_return_error(
+		    invocation,
+		    VSS_ERROR,
+		    VSS_ERROR_INVALID_ARGUMENT,
+		    "unknown failure '%s'; known: retryable, non-retryable, "
+		    "inconsistent-snapshot, out-of-resources, timeout",
+		    quoted);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	if (strlen(message) > VSS_WRITER_FAILURE_MESSAGE_MAX) {
+		g_dbus_method_invocation_return_error(invocation,
+						      VSS_ERROR,
+						      VSS_ERROR_LIMIT_REACHED,
+						      "failure message is %" G_GSIZE_FORMAT
+						      " bytes, at most %u are allowed",
+						      strlen(message),
+						      (guint)VSS_WRITER_FAILURE_MESSAGE_MAX);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	/* the message reaches logs, requesters and admins' terminals: a failure
+	 * is still a failure with a stray control character in its text, so
+	 * replace it rather than refuse the Fail */
+	sanitized = vss_writer_object_sanitize_message(message);
+	if (!vss_writer_registry_reply(wo->ctx->registry,
+				       wo->writer,
+				       serial,
+				       failure,
+				       sanitized,
+				       &error)) {
+		vss_bus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	vss_dbus_writer_complete_fail(iface, invocation);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_writer_set_metadata(VssDBusWriter *iface,
+			   GDBusMethodInvocation *invocation,
+			   GVariant *metadata,
+			   gpointer user_data)
+{
+	VssWriterObject *wo = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!vss_writer_object_check_owner(wo, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	if (!vss_registered_writer_set_metadata(wo->writer, metadata, &error)) {
+		vss_bus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	vss_dbus_writer_complete_set_metadata(iface, invocation);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_writer_unregister(VssDBusWriter *iface,
+			 GDBusMethodInvocation *invocation,
+			 gpointer user_data)
+{
+	VssWriterObject *wo = user_data;
+
+	if (!vss_writer_object_check_owner(wo, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	/* @wo is freed from the writer-removed handler */
+	vss_writer_registry_remove(wo->ctx->registry, wo->writer, "the writer unregistered");
+	vss_dbus_writer_complete_unregister(iface, invocation);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+vss_writer_object_status_changed_cb(VssRegisteredWriter *writer, gpointer user_data)
+{
+	VssWriterObject *wo = user_data;
+	vss_dbus_writer_set_state(
+	    wo->iface,
+	    vss_writer_state_to_string(vss_registered_writer_get_state(writer)));
+	vss_dbus_writer_set_failure(
+	    wo->iface,
+	    vss_writer_failure_to_string(vss_registered_writer_get_failure(writer)));
+	vss_dbus_writer_set_failure_message(wo->iface,
+					    vss_registered_writer_get_failure_message(writer));
+}
+
+VssWriterObject *
+vss_writer_object_new(VssBusContext *ctx, VssRegisteredWriter *writer)
+{
+	VssWriterObject *wo = g_new0(VssWriterObject, 1);
+
+	wo->ctx = ctx;
+	wo->writer = g_object_ref(writer);
+	wo->path = vss_bus_writer_path(vss_registered_writer_get_id(writer));
+	wo->iface = g_object_new(VSS_TYPE_WRITER_SKELETON, NULL);
+	VSS_WRITER_SKELETON(wo->iface)->wo = wo;
+	vss_dbus_writer_set_name(wo->iface, vss_registered_writer_get_name(writer));
+	vss_dbus_writer_set_class_id(wo->iface, vss_registered_writer_get_class_id(writer));
+	vss_writer_object_status_changed_cb(writer, wo);
+
+	g_hash_table_insert(ctx->writers,
+			    GUINT_TO_POINTER(vss_registered_writer_get_id(writer)),
+			    wo);
+	vss_bus_context_export(ctx, wo->path, wo->iface);
+	return wo;
+}
+
+static void
+vss_writer_objects_status_changed_cb(VssWriterRegistry *registry,
+				     VssRegisteredWriter *writer,
+				     gpointer user_data)
+{
+	VssBusContext *ctx = user_data;
+	VssWriterObject *wo =
+	    g_hash_table_lookup(ctx->writers,
+				GUINT_TO_POINTER(vss_registered_writer_get_id(writer)));
+	if (wo != NULL)
+		vss_writer_object_status_changed_cb(writer, wo);
+}
+
+static void
+vss_writer_objects_removed_cb(VssWriterRegistry *registry,
+			      VssRegisteredWriter *writer,
+			      gpointer user_data)
+{
+	VssBusContext *ctx = user_data;
+	g_hash_table_remove(ctx->writers, GUINT_TO_POINTER(vss_registered_writer_get_id(writer)));
+}
+
+/* events go to the writer's connection only, as unicast signals */
+static void
+vss_writer_objects_send_event_cb(VssWriterRegistry *registry,
+				 VssRegisteredWriter *writer,
+				 guint64 serial,
+				 guint event,
+				 const gchar *backup_path,
+				 GVariant *details,
+				 gpointer user_data)
+{
+	VssBusContext *ctx = user_data;
+	guint id = vss_registered_writer_get_id(writer);
+	VssWriterObject *wo = g_hash_table_lookup(ctx->writers, GUINT_TO_POINTER(id));
+	g_autofree gchar *path = wo == NULL ? vss_bus_writer_path(id) : NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!g_dbus_connection_emit_signal(
+		ctx->connection,
+		vss_registered_writer_get_owner(writer),
+		wo != NULL ? wo->path : path,
+		VSS_DBUS_INTERFACE_WRITER,
+		vss_writer_event_to_signal_name(event),
+		g_variant_new("(to@a{sv})", serial, backup_path, details),
+		&error)) {
+		/* the writer's event timeout turns this into a failure */
+		g_warning("cannot send %s to writer '%s': %s",
+			  vss_writer_event_to_signal_name(event),
+			  vss_registered_writer_get_name(writer),
+			  error->message);
+	}
+}
+
+gboolean
+vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, GError **error)
+{
+	guint n = vss_writer_registry_count_by_owner(ctx->registry, sender);
+
+	if (n >= VSS_LIMIT_WRITERS_PER_CONNECTION) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "%s has already registered %u writers, the most one connection may",
+			    sender,
+			    n);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void
+vss_writer_objects_attach(VssBusContext *ctx)
+{
+	vss_writer_registry_set_event_sender(ctx->registry, vss_writer_objects_send_event_cb, ctx);
+	g_signal_connect(ctx->registry,
+			 "writer-status-changed",
+			 G_CALLBACK(vss_writer_objects_status_changed_cb),
+			 ctx);
+	g_signal_connect(ctx->registry,
+			 "writer-removed",
+			 G_CALLBACK(vss_writer_objects_removed_cb),
+			 ctx);
+}
+
+void
+vss_writer_objects_detach(VssBusContext *ctx)
+{
+	g_signal_handlers_disconnect_by_data(ctx->registry, ctx);
+	vss_writer_registry_set_event_sender(ctx->registry, NULL, NULL);
+}

@@ -1,0 +1,41 @@
+/*
+ * Copyright (C) 2026 The vss authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "vss-bus-context.h"
+#include "vss-dbus-generated.h"
+
+G_BEGIN_DECLS
+
+/*
+ * One exported org.freedesktop.Vss1.Writer object: the writer's answers
+ * (Ack, Fail), its metadata and Unregister, from its owner only; its events
+ * go out as unicast signals to that owner.
+ */
+typedef struct {
+	VssBusContext *ctx; /* unowned */
+	VssRegisteredWriter *writer;
+	VssDBusWriter *iface;
+	gchar *path;
+} VssWriterObject;
+
+/* LimitReached if @sender may not register one more writer */
+gboolean
+vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, GError **error);
+/* exports @writer, adds it to ctx->writers and returns it */
+VssWriterObject *
+vss_writer_object_new(VssBusContext *ctx, VssRegisteredWriter *writer);
+/* the GDestroyNotify of ctx->writers: unexports it */
+void
+vss_writer_object_free(VssWriterObject *wo);
+
+/* sends the registry's events as signals and follows its writers */
+void
+vss_writer_objects_attach(VssBusContext *ctx);
+void
+vss_writer_objects_detach(VssBusContext *ctx);
+
+G_END_DECLS
