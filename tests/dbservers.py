@@ -27,6 +27,16 @@ def require(modules=(), programs=()):
             raise unittest.SkipTest(f'{program} is missing (scripts/deps.sh)')
 
 
+# the ASan stage of scripts/test.sh preloads the ASan runtime into every test
+# process and its children; the database servers are not ours to instrument
+# (their exit would report their own leaks)
+SANITIZER_VARIABLES = ('LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'PYTHONMALLOC')
+
+
+def server_env():
+    return {k: v for k, v in os.environ.items() if k not in SANITIZER_VARIABLES}
+
+
 def as_user(user, argv):
     return ['setpriv', f'--reuid={user}', f'--regid={user}', '--init-groups', '--', *argv]
 
@@ -71,7 +81,8 @@ class PostgresServer:
             os.makedirs(os.path.dirname(self.waldir), exist_ok=True)
             chown_tree(os.path.dirname(self.waldir), self.USER)
             argv += ['--waldir', self.waldir]
-        subprocess.run(as_user(self.USER, argv), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(as_user(self.USER, argv), check=True, stdout=subprocess.DEVNULL,
+                       env=server_env())
         with open(os.path.join(self.datadir, 'pg_hba.conf'), 'w') as f:
             f.write('local all all peer map=vss\n')
         with open(os.path.join(self.datadir, 'pg_ident.conf'), 'w') as f:
@@ -94,14 +105,15 @@ class PostgresServer:
         chown_tree(self.log_path, self.USER)
         subprocess.run(as_user(self.USER, [f'{PG_BIN}/pg_ctl', '-D', self.datadir, '-l',
                                            self.log_path, '-w', '-t', str(timeout), 'start']),
-                       check=True, stdout=subprocess.DEVNULL)
+                       check=True, stdout=subprocess.DEVNULL, env=server_env())
 
     def stop(self, mode='fast'):
         if not os.path.exists(os.path.join(self.datadir, 'postmaster.pid')):
             return
         result = subprocess.run(as_user(self.USER, [f'{PG_BIN}/pg_ctl', '-D', self.datadir,
                                                     '-m', mode, '-w', '-t', '60', 'stop']),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=server_env())
         if result.returncode != 0 and mode != 'immediate':
             self.stop('immediate')
 
@@ -130,7 +142,7 @@ class PostgresServer:
                                    '-p', str(self.port), *args, 'postgres'])
 
     def pgbench(self, *args, **kwargs):
-        return subprocess.Popen(self.pgbench_argv(*args), **kwargs)
+        return subprocess.Popen(self.pgbench_argv(*args), env=server_env(), **kwargs)
 
     def log(self):
         return read_log(self.log_path)
@@ -210,13 +222,14 @@ class MariadbServer:
                 chown_tree(path, self.USER)
         subprocess.run(['mariadb-install-db', *self.args(), '--skip-test-db',
                         '--auth-root-authentication-method=socket'],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=server_env())
 
     def start(self, timeout=60):
         with open(self.log_path, 'ab') as log:
             self.process = subprocess.Popen(['mariadbd', *self.args()], stdout=log,
                                             stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL)
+                                            stdin=subprocess.DEVNULL, env=server_env())
 
         def up():
             if self.process.poll() is not None:

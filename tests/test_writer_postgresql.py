@@ -42,8 +42,10 @@ class PostgresWriterTest(ServerWriterTestCase):
         chown_tree(os.path.join(cls.pgts, 'ts'), 'postgres')
         cls.server.sql(f"CREATE TABLESPACE ts LOCATION '{cls.pgts}/ts'")
         # pgbench's tables in the tablespace, on a subvolume of their own
-        subprocess.run(cls.server.pgbench_argv('-i', '-q', '-s', '2', '--tablespace=ts'),
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        init = cls.server.pgbench('-i', '-q', '-s', '2', '--tablespace=ts',
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if init.wait() != 0:
+            raise AssertionError(f'pgbench -i failed with {init.returncode}')
 
     def setUp(self):
         super().setUp()

@@ -220,10 +220,10 @@ class ServerWriterTestCase(WriterTestCase):
         # the writers run as the server's OS user, as their units do
         self.allow_non_root_writers()
 
-    def copy_snapshots(self):
+    def copy_snapshots(self, name='restore'):
         """(inspect, copies): inspect copies each snapshot of a backup to a
         fresh directory, to restore from; copies maps each volume to its copy."""
-        restore = os.path.join(self.btrfs.mountpoint, 'restore')
+        restore = os.path.join(self.btrfs.mountpoint, name)
         self.addCleanup(shutil.rmtree, restore, True)
         copies = {}
 

@@ -171,15 +171,27 @@ def run_arm(test, name, arms, arm, take_backup, restore_and_check, probes):
 
 
 def control(test):
-    """A good vss restore, broken on purpose: the checks must catch it."""
-    copy, copies = test.copy_snapshots()
+    """The checks must catch a broken restore: one backup (vss; plain
+    snapshots while vss lacks what the writer needs) restored twice, checked
+    as it is, and checked again broken on purpose."""
+    clean, clean_copies = test.copy_snapshots('control-clean')
+    broken, broken_copies = test.copy_snapshots('control-broken')
+
+    def both(snapshots):
+        clean(snapshots)
+        broken(snapshots)
     try:
-        test.backup(test.volumes, inspect=copy)
-    except Exception as e:
-        return {'started': False, 'caught': None, 'problems': [f'backup failed: {e}']}
-    started, problems = test.restore_and_check(copies, 'control', corrupt=True)
-    subprocess.run(['rm', '-rf', os.path.join(test.btrfs.mountpoint, 'restore')])
-    return {'started': started, 'caught': bool(problems), 'problems': problems[:5]}
+        test.backup(test.volumes, inspect=both)
+        source = 'vss'
+    except Exception:
+        test.take_plain(both)
+        source = 'plain'
+    _, before = test.restore_and_check(clean_copies, 'control-clean')
+    started, after = test.restore_and_check(broken_copies, 'control-broken', corrupt=True)
+    for name in ('control-clean', 'control-broken'):
+        subprocess.run(['rm', '-rf', os.path.join(test.btrfs.mountpoint, name)])
+    return {'backup': source, 'problems_before_breaking': before[:5],
+            'caught': bool(after) and after != before, 'problems_after_breaking': after[:8]}
 
 
 from test_writer_mariadb import MariadbWriterTest  # noqa: E402
@@ -188,19 +200,34 @@ from dbservers import (amcheck, mariadb_checks, pgbench_invariants,  # noqa: E40
                        restore_mariadb, restore_postgres)
 
 
-class PostgresConsistency(PostgresWriterTest):
+class PlainSnapshots:
+    def take_plain(self, copy, between=None):
+        """Plain sequential snapshots of the volumes, copied, deleted."""
+        snapshots = plain_snapshots(self.volumes, between)
+        try:
+            copy(snapshots)
+        finally:
+            delete_snapshots(snapshots)
+
+
+class PostgresConsistency(PlainSnapshots, PostgresWriterTest):
     def restore_and_check(self, copies, i, corrupt=False):
         restored = restore_postgres(self.server, copies, RESTORE_PORT, f'restored-{i}')
         try:
             restored.start(timeout=120)
         except subprocess.CalledProcessError:
             return False, ['did not start: ' + restored.log()[-500:]]
+        problems = []
         try:
             if corrupt:
                 self.break_restore(restored)
-            return True, pgbench_invariants(restored) + amcheck(restored)
-        except Exception as e:
-            return True, [f'check failed: {e}']
+            # each check on its own: one that fails does not hide the others
+            for check in (pgbench_invariants, amcheck):
+                try:
+                    problems += check(restored)
+                except Exception as e:
+                    problems.append(f'{check.__name__} failed: {str(e).strip()}')
+            return True, problems
         finally:
             restored.stop()
 
@@ -210,9 +237,10 @@ class PostgresConsistency(PostgresWriterTest):
         (path,), = restored.sql("SELECT pg_relation_filepath('pgbench_accounts')")[0:1]
         restored.sql('CHECKPOINT')
         restored.stop()
+        # the tuples at the end of a block (its header and line pointers kept)
         with open(os.path.join(restored.datadir, path), 'r+b') as f:
-            f.seek(8192 * 5 + 200)
-            f.write(os.urandom(2000))
+            f.seek(8192 * 5 + 7000)
+            f.write(b'\xff' * 64)
         restored.start()
 
     def test_consistency(self):
@@ -235,9 +263,9 @@ class PostgresConsistency(PostgresWriterTest):
         arms = {}
         plans = [
             ('vss', lambda copy: self.backup(self.volumes, inspect=copy)),
-            ('plain', lambda copy: self.plain(copy)),
+            ('plain', lambda copy: self.take_plain(copy)),
             ('vss+checkpoint', lambda copy: self.backup(self.volumes, inspect=copy)),
-            ('plain+checkpoint', lambda copy: self.plain(copy, between=checkpoint)),
+            ('plain+checkpoint', lambda copy: self.take_plain(copy, between=checkpoint)),
         ]
         for arm, take_backup in plans:
             helper = checkpointing_writer() if arm == 'vss+checkpoint' else None
@@ -249,15 +277,9 @@ class PostgresConsistency(PostgresWriterTest):
         load.terminate()
         report('postgresql', arms, control(self))
 
-    def plain(self, copy, between=None):
-        snapshots = plain_snapshots(self.volumes, between)
-        try:
-            copy(snapshots)
-        finally:
-            delete_snapshots(snapshots)
 
 
-class MariadbConsistency(MariadbWriterTest):
+class MariadbConsistency(PlainSnapshots, MariadbWriterTest):
     def restore_and_check(self, copies, i, corrupt=False):
         restored = restore_mariadb(self.server, copies, f'restored-{i}')
         # no automatic repair: CHECK TABLE sees the tables as the snapshot left them
@@ -297,11 +319,7 @@ class MariadbConsistency(MariadbWriterTest):
 
             def take_backup(copy):
                 if arm == 'plain':
-                    snapshots = plain_snapshots(self.volumes)
-                    try:
-                        copy(snapshots)
-                    finally:
-                        delete_snapshots(snapshots)
+                    self.take_plain(copy)
                 else:
                     self.backup(self.volumes, inspect=copy)
             run_arm(self, 'mariadb', arms, arm, take_backup, self.restore_and_check, probes)
