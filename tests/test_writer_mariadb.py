@@ -7,6 +7,7 @@ tables under a load that keeps their sums; the writer runs as the mysql OS
 user (unix_socket authentication), as its systemd unit does."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -115,6 +116,24 @@ class MariadbWriterTest(ServerWriterTestCase):
         self.assert_unblocked()
         hanger.close()
         self.backup(self.volumes)
+
+    def test_own_timer_lets_go_when_vssd_hangs_in_backup_mode(self):
+        # short timeouts: the writer's own timer is 2 × event + freeze + 5 s
+        program = self.start('--event-timeout-ms', '1000', '--freeze-timeout-ms', '1000')
+        hanger = self.writer('hangs', script={'PrepareForSnapshot': 'hang'})
+        backup = self.requester()
+        self.backup_until_prepared(backup, self.volumes)
+        backup.call_async('DoSnapshotSet')
+        hanger.wait_for('PrepareForSnapshot')
+        program.wait_for_log(r'BACKUP STAGE FLUSH took')
+        # vssd stops answering, without leaving the bus
+        os.kill(self.vssd.process.pid, signal.SIGSTOP)
+        try:
+            program.wait_for_log(r"ending backup stage FLUSH: the writer's own timer ran out",
+                                 timeout=20)
+            self.assert_unblocked()
+        finally:
+            os.kill(self.vssd.process.pid, signal.SIGCONT)
 
     def test_database_restarted_between_backups(self):
         self.assert_backups_across_a_server_restart(self.start(), self.server.restart,
