@@ -159,6 +159,7 @@ class ApplicationWriter(Vss.Writer):
         self.holding = None
         self._hold_timer = 0
         self._reregister_timer = 0
+        self.stopping = False
         self.connect('notify::registered', self._on_registered_changed)
         self.connect('self-abort', self._on_self_abort)
 
@@ -328,7 +329,9 @@ class ApplicationWriter(Vss.Writer):
                 GLib.source_remove(self._reregister_timer)
                 self._reregister_timer = 0
             return
-        log.warning('vssd left the bus; registering again when it is back')
+        if self.stopping:
+            return
+        log.warning('no longer registered (vssd left the bus?); registering again')
         # libvss-gobject thawed and aborted us if we were frozen; a backup
         # that only took us into backup mode (PrepareForSnapshot) is ours to end
         if self.holding is not None:
@@ -409,6 +412,7 @@ def run(writer, program_log):
         GLib.unix_signal_add(GLib.PRIORITY_HIGH, signum, stop, signame)
     loop.run()
 
+    writer.stopping = True
     try:
         if writer.is_registered():
             writer.unregister_sync(None)
