@@ -297,9 +297,9 @@ def restore_postgres(server, copies, port, name):
     restoring to another place would (tablespace_map's paths fixed, docs/design.md §9),
     the pid file excluded as the writer's metadata says. Not started."""
     datadir = map_path(server.datadir, copies)
-    for name in ('postmaster.pid', 'postmaster.opts'):
-        if os.path.exists(os.path.join(datadir, name)):
-            os.unlink(os.path.join(datadir, name))
+    for excluded in ('postmaster.pid', 'postmaster.opts'):
+        if os.path.exists(os.path.join(datadir, excluded)):
+            os.unlink(os.path.join(datadir, excluded))
     links = [os.path.join(datadir, 'pg_wal')]
     tblspc = os.path.join(datadir, 'pg_tblspc')
     links += [os.path.join(tblspc, n) for n in os.listdir(tblspc)]
@@ -405,9 +405,9 @@ def restore_mariadb(server, copies, name):
     """A MariaDB server on copies of snapshots ({live subvolume: copy}), its
     socket and log beside the live server's socket. Not started."""
     datadir = map_path(server.datadir, copies)
-    for name in os.listdir(datadir):
-        if name.endswith('.pid'):
-            os.unlink(os.path.join(datadir, name))
+    for entry in os.listdir(datadir):
+        if entry.endswith('.pid'):
+            os.unlink(os.path.join(datadir, entry))
     binlog_dir = map_path(server.binlog_dir, copies) if server.binlog_dir else None
     if binlog_dir:
         # the index names the live binary logs

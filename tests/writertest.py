@@ -238,6 +238,10 @@ def copy_tree(source, destination):
     """A copy of a snapshot to restore from: reflinks, modes and owners kept,
     the nested .vss-snapshots subvolume left out."""
     os.makedirs(destination, exist_ok=True)
+    # the copy's root as the snapshot's (a data directory may be a subvolume)
+    st = os.stat(source)
+    os.chown(destination, st.st_uid, st.st_gid)
+    os.chmod(destination, st.st_mode & 0o7777)
     for name in os.listdir(source):
         if name == '.vss-snapshots':
             continue
