@@ -100,7 +100,8 @@ class HooksWriterTest(WriterTestCase):
         self.script('10-a')
         pid_file = os.path.join(self.state_dir, 'sleeper')
         # a child that would outlive its script: killed with it
-        self.script('20-hang', f'[ "$1" = freeze ] && {{ sleep 300 & echo $! > {pid_file}; wait; }}')
+        self.script('20-hang',
+                    f'[ "$1" = freeze ] && {{ sleep 300 & echo $! > {pid_file}; wait; }}')
         self.start('--freeze-timeout-ms', '2000')
         started = time.monotonic()
         with self.assertRaises(Exception):

@@ -14,25 +14,20 @@ import subprocess
 import sys
 import time
 
-from vsstest import (SRCDIR, VSS_PATH, WRITER_IFACE, SNAPSHOT_IFACE, VssError, VssTestCase,
+from dbservers import as_user
+from vsstest import (SRCDIR, VSS_PATH, SNAPSHOT_IFACE, VssError, VssTestCase,
                      iterate_until)
 
 WRITERS_DIR = os.path.join(SRCDIR, 'writers')
 PYTHON = '/usr/bin/python3'
 
 
-def as_user(user, argv):
-    """argv run as user, keeping the environment (the test bus, the
-    uninstalled typelib), as systemd's User= would."""
-    if user is None:
-        return list(argv)
-    return ['setpriv', f'--reuid={user}', f'--regid={user}', '--init-groups', '--', *argv]
-
-
 class WriterProgram:
     """vss-writer-<kind> from the source tree, its log in a file."""
 
     def __init__(self, test, kind, args, user=None, wrapper=()):
+        # as the server's OS user, keeping the environment (the test bus,
+        # the uninstalled typelib), as the writer's systemd unit runs it
         self.test = test
         self.kind = kind
         self.log_path = os.path.join(test.state_dir, f'{kind}-writer.log')
@@ -44,7 +39,9 @@ class WriterProgram:
         # a program started again in the same test appends to the same file:
         # its log is what comes after this
         self.log_offset = self.log_file.tell()
-        self.process = subprocess.Popen([*wrapper, *as_user(user, argv)], env=env,
+        if user is not None:
+            argv = as_user(user, argv)
+        self.process = subprocess.Popen([*wrapper, *argv], env=env,
                                         stdout=self.log_file, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL)
 
@@ -111,14 +108,6 @@ class WriterTestCase(VssTestCase):
         self.programs.append(program)
         program.wait_registered()
         return program
-
-    def writer_paths(self, name):
-        """The paths a writer registered, from GatherWriterMetadata's view."""
-        for path, interfaces in self.client().managed_objects().items():
-            writer = interfaces.get(WRITER_IFACE)
-            if writer and writer.get('Name') == name:
-                return path
-        return None
 
     def backup(self, volumes, inspect=None, requester_writer=None):
         """A whole backup of volumes; inspect(snapshots) runs while the
@@ -249,5 +238,5 @@ def copy_tree(source, destination):
                        check=True)
 
 
-__all__ = ['WriterTestCase', 'ServerWriterTestCase', 'WriterProgram', 'copy_tree', 'as_user', 'iterate_until',
-           'VSS_PATH']
+__all__ = ['WriterTestCase', 'ServerWriterTestCase', 'WriterProgram', 'copy_tree',
+           'iterate_until', 'VSS_PATH']

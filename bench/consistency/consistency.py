@@ -165,8 +165,8 @@ def run_arm(test, name, arms, arm, take_backup, restore_and_check, probes):
             sample['started'], sample['problems'] = False, [failure]
         samples.append(sample)
         subprocess.run(['rm', '-rf', os.path.join(test.btrfs.mountpoint, 'restore')])
-        print(f'{name} {arm} #{i}: {"BROKEN " + "; ".join(sample["problems"])[:300] if sample["problems"] else "ok"}'
-              f' ({sample["backup_ms"]} ms)', flush=True)
+        verdict = 'BROKEN ' + '; '.join(sample['problems'])[:300] if sample['problems'] else 'ok'
+        print(f'{name} {arm} #{i}: {verdict} ({sample["backup_ms"]} ms)', flush=True)
     arms[arm] = samples
 
 
