@@ -47,10 +47,12 @@ const Database = GObject.registerClass(class Database extends Vss.Writer {
 
     vfunc_identify(request) {
         print('event: identify');
-        // tell requesters where our data lives; the asynchronous call goes
-        // out before the acknowledgement, so the service has it in time
-        const paths = new GLib.Variant('as', dataDir ? [dataDir] : []);
-        this.set_metadata_async(new GLib.Variant('a{sv}', {paths}), null, null);
+        // tell requesters what a backup of us need not copy; the asynchronous
+        // call goes out before the acknowledgement, so the service has it in time
+        if (dataDir) {
+            const exclude = new GLib.Variant('as', [`${dataDir}/journal.lock`]);
+            this.set_metadata_async(new GLib.Variant('a{sv}', {exclude}), null, null);
+        }
         return true;
     }
 
@@ -109,7 +111,9 @@ const Database = GObject.registerClass(class Database extends Vss.Writer {
     }
 });
 
-const writer = new Database({name});
+// where our data lives: we take part only in backups of the subvolume that
+// holds it (without paths, in every backup on the machine)
+const writer = new Database({name, paths: dataDir ? [dataDir] : null});
 try {
     // on the system bus (DBUS_SYSTEM_BUS_ADDRESS); needs the polkit action
     // org.freedesktop.vss1.register-writer (root needs none)

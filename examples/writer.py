@@ -34,7 +34,9 @@ class Database(Vss.Writer):
     return False (after request.fail()) or raise to fail it."""
 
     def __init__(self, name, data_dir, veto):
-        super().__init__(name=name)
+        # where our data lives: we take part only in backups of the subvolume
+        # that holds it (without paths, in every backup on the machine)
+        super().__init__(name=name, paths=[data_dir] if data_dir else None)
         self.data_dir = data_dir
         self.veto = veto
         self.paused = False
@@ -50,10 +52,11 @@ class Database(Vss.Writer):
 
     def do_identify(self, request):
         say('event: identify')
-        # tell requesters where our data lives; the asynchronous call goes out
-        # before the acknowledgement, so the service has it in time
-        paths = [self.data_dir] if self.data_dir else []
-        self.set_metadata_async(GLib.Variant('a{sv}', {'paths': GLib.Variant('as', paths)}))
+        # tell requesters what a backup of us need not copy; the asynchronous
+        # call goes out before the acknowledgement, so the service has it in time
+        if self.data_dir:
+            exclude = GLib.Variant('as', [os.path.join(self.data_dir, 'journal.lock')])
+            self.set_metadata_async(GLib.Variant('a{sv}', {'exclude': exclude}))
         return True
 
     def do_prepare_for_backup(self, request):

@@ -155,7 +155,7 @@ call_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		for (guint i = 0; i < f->n_writers; i++) {
 			Writer *w = f->writers[i];
 			Track *t = &w->track[b->index];
-			if (writer_registered(w) && t->took_part && !t->post_snapshot_answered &&
+			if (writer_registered(w) && t->took_part && !t->post_snapshot_acked &&
 			    t->n_abort != 1)
 				violation("rule 2: writer %u took part in backup %u and got %u "
 					  "Abort",

@@ -73,7 +73,7 @@ typedef struct {
 	gboolean frozen;      /* got Freeze, and neither Thaw nor Abort since */
 	gboolean window_open; /* got Freeze, and neither acked Thaw nor got Abort */
 	gint64 freeze_deadline;
-	gboolean post_snapshot_answered;
+	gboolean post_snapshot_acked;
 	guint n_abort;
 	gboolean shutdown;
 } Track;

@@ -15,9 +15,6 @@
 
 #include "fuzz-harness.h"
 
-/* a token that is no backup, to ask the set lock whether it is free */
-static gint probe_token = 0;
-
 static gboolean
 state_holds_set_lock(VssBackupState state)
 {
@@ -30,16 +27,13 @@ state_holds_set_lock(VssBackupState state)
 Backup *
 set_lock_holder(Fuzz *f)
 {
-	/* a token that is no backup: the lock takes it only when it is free */
-	if (vss_coordinator_acquire_set_lock(f->coordinator,
-					     (VssBackupSession *)&probe_token,
-					     NULL)) {
-		vss_coordinator_release_set_lock(f->coordinator, (VssBackupSession *)&probe_token);
+	gconstpointer holder =
+	    vss_set_lock_get_holder(vss_coordinator_get_set_lock(f->coordinator));
+
+	if (holder == NULL)
 		return NULL;
-	}
-	/* held: by its owner, acquiring again succeeds and changes nothing */
 	for (guint i = 0; i < f->n_backups; i++) {
-		if (vss_coordinator_acquire_set_lock(f->coordinator, f->backups[i].session, NULL))
+		if (f->backups[i].session == holder)
 			return &f->backups[i];
 	}
 	violation("rule 10: the set lock is held by no backup of this run");
@@ -148,6 +142,51 @@ check_liveness(Fuzz *f)
 	}
 }
 
+static Backup *
+live_backup_of(Fuzz *f, const gchar *set_id)
+{
+	for (guint i = 0; i < f->n_backups; i++) {
+		Backup *b = &f->backups[i];
+		if (b->session != NULL && !b->release_done &&
+		    g_strcmp0(vss_backup_session_get_snapshot_set_id(b->session), set_id) == 0)
+			return b;
+	}
+	return NULL;
+}
+
+/* BackupComponents.Snapshots lists exactly what exists (docs/design.md §3) */
+static void
+check_backup_snapshots(Fuzz *f, VssFakeProvider *fake)
+{
+	for (guint i = 0; i < f->n_backups; i++) {
+		Backup *b = &f->backups[i];
+		VssSnapshotSet *set = NULL;
+		g_autoptr(GPtrArray) listed = NULL;
+		guint n_existing = 0;
+
+		if (b->session == NULL || b->release_done)
+			continue;
+		set = vss_backup_session_get_snapshot_set(b->session);
+		listed = vss_backup_session_get_snapshots(b->session);
+		for (guint j = 0; j < listed->len; j++) {
+			VssSnapshotInfo *info = g_ptr_array_index(listed, j);
+			if (!vss_fake_provider_has_snapshot(fake, info->id))
+				violation("§3: backup %u lists snapshot %s, which does not exist",
+					  b->index,
+					  info->id);
+		}
+		for (guint j = 0; set != NULL && j < set->snapshots->len; j++) {
+			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, j);
+			n_existing += vss_fake_provider_has_snapshot(fake, info->id);
+		}
+		if (n_existing != listed->len)
+			violation("§3: backup %u lists %u snapshots, %u exist",
+				  b->index,
+				  listed->len,
+				  n_existing);
+	}
+}
+
 /* the snapshots the records on disk name, or that exist, must agree (§5) */
 static void
 check_snapshots(Fuzz *f)
@@ -184,6 +223,7 @@ check_snapshots(Fuzz *f)
 		idle &= !backup_busy(&f->backups[i]);
 	if (!idle)
 		return;
+	check_backup_snapshots(f, fake);
 
 	/* once idle: the complete sets, their records and the snapshots agree */
 	for (guint i = 0; i < sets->len; i++) {
@@ -209,10 +249,15 @@ check_snapshots(Fuzz *f)
 		 * broken: harmless, the next start removes it */
 		if (set == NULL && n_existing == 0 && f->store_faulty)
 			continue;
-		if (set == NULL || !record->complete || !set->complete)
-			violation("§5: set %s is recorded (%s) but not known as complete",
+		if (set == NULL)
+			violation("§5: set %s is recorded (%s) but not listed",
 				  record->id,
 				  record->complete ? "complete" : "incomplete");
+		/* §4c: a set is complete once sealed after PostSnapshot; one
+		 * whose PostSnapshot failed waits, incomplete, for its backup's
+		 * AbortBackup or Release */
+		if ((!record->complete || !set->complete) && live_backup_of(f, record->id) == NULL)
+			violation("§5: set %s is incomplete and no backup holds it", record->id);
 		for (guint j = 0; j < set->snapshots->len; j++) {
 			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, j);
 			if (info->created && !vss_fake_provider_has_snapshot(fake, info->id))

@@ -51,7 +51,7 @@ op_register(Fuzz *f)
 	name = bad_name ? g_strdup("") : g_strdup_printf("writer-%u", f->n_writers);
 	/* the registry does not take the floating reference */
 	options_v = g_variant_ref_sink(g_variant_builder_end(&options));
-	writer = vss_writer_registry_add(f->registry, name, ":1.42", options_v, &error);
+	writer = vss_writer_registry_add(f->registry, name, ":1.42", 0, options_v, &error);
 	if (bad_name || freeze_ms == 5 || event_ms == 5) {
 		if (writer != NULL ||
 		    !g_error_matches(error, VSS_ERROR, VSS_ERROR_INVALID_ARGUMENT))

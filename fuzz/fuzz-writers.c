@@ -128,7 +128,9 @@ writer_reply(Fuzz *f, Writer *w, guint64 serial, VssWriterFailure failure)
 			t->window_open = FALSE;
 		break;
 	case VSS_WRITER_EVENT_POST_SNAPSHOT:
-		t->post_snapshot_answered = TRUE;
+		/* rule 2: completed means acknowledged; a failure still gets Abort */
+		if (failure == VSS_WRITER_FAILURE_NONE)
+			t->post_snapshot_acked = TRUE;
 		break;
 	default:
 		break;
@@ -317,8 +319,9 @@ send_event_cb(VssWriterRegistry *registry,
 			violation("rule 2: writer %u got Abort of backup %u it took no part in",
 				  w->index,
 				  b->index);
-		if (t->post_snapshot_answered)
-			violation("rule 5: writer %u got Abort of backup %u after PostSnapshot",
+		if (t->post_snapshot_acked)
+			violation("rule 5: writer %u got Abort of backup %u after acknowledging "
+				  "PostSnapshot",
 				  w->index,
 				  b->index);
 		/* rule 3: the service aborts by itself only for Freeze, Thaw

@@ -254,6 +254,8 @@ vss_backup_components_call_sync(VssBackupComponents *self,
  * vss_backup_components_get_object_path:
  * @self: a #VssBackupComponents
  *
+ * Gets the object path of this backup on the bus.
+ *
  * Returns: the D-Bus object path, `/org/freedesktop/Vss1/BackupComponents/N`
  */
 const gchar *
@@ -266,6 +268,8 @@ vss_backup_components_get_object_path(VssBackupComponents *self)
 /**
  * vss_backup_components_get_state:
  * @self: a #VssBackupComponents
+ *
+ * Gets the state of this backup.
  *
  * Returns: the state, as of the last call or change signal
  */
@@ -280,6 +284,8 @@ vss_backup_components_get_state(VssBackupComponents *self)
  * vss_backup_components_get_context:
  * @self: a #VssBackupComponents
  *
+ * Gets the snapshot context of this backup, set with vss_backup_components_set_context_sync().
+ *
  * Returns: how long the snapshots of this backup live
  */
 VssSnapshotContext
@@ -292,6 +298,8 @@ vss_backup_components_get_context(VssBackupComponents *self)
 /**
  * vss_backup_components_get_snapshot_set_id:
  * @self: a #VssBackupComponents
+ *
+ * Gets the UUID of this backup's snapshot set.
  *
  * Returns: the UUID of the snapshot set, or the empty string before
  *   vss_backup_components_start_snapshot_set_sync()
@@ -365,6 +373,8 @@ vss_backup_components_initialize_for_backup_async(VssBackupComponents *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_backup_components_initialize_for_backup_async().
+ *
  * Returns: %TRUE on success
  */
 gboolean
@@ -436,6 +446,8 @@ vss_backup_components_initialize_for_restore_async(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_backup_components_initialize_for_restore_async().
  *
  * Returns: %TRUE on success
  */
@@ -509,6 +521,8 @@ vss_backup_components_prepare_for_backup_async(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_backup_components_prepare_for_backup_async().
  *
  * Returns: %TRUE on success
  */
@@ -584,6 +598,8 @@ vss_backup_components_do_snapshot_set_async(VssBackupComponents *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_backup_components_do_snapshot_set_async().
+ *
  * Returns: %TRUE on success
  */
 gboolean
@@ -654,6 +670,8 @@ vss_backup_components_backup_complete_async(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_backup_components_backup_complete_async().
  *
  * Returns: %TRUE on success
  */
@@ -729,6 +747,8 @@ vss_backup_components_abort_backup_async(VssBackupComponents *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_backup_components_abort_backup_async().
+ *
  * Returns: %TRUE on success
  */
 gboolean
@@ -799,6 +819,8 @@ vss_backup_components_pre_restore_async(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_backup_components_pre_restore_async().
  *
  * Returns: %TRUE on success
  */
@@ -871,6 +893,8 @@ vss_backup_components_post_restore_async(VssBackupComponents *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_backup_components_post_restore_async().
+ *
  * Returns: %TRUE on success
  */
 gboolean
@@ -942,6 +966,8 @@ vss_backup_components_release_async(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_backup_components_release_async().
  *
  * Returns: %TRUE on success
  */
@@ -1024,6 +1050,8 @@ vss_backup_components_set_context_async(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_backup_components_set_context_async().
  *
  * Returns: %TRUE on success
  */
@@ -1142,6 +1170,8 @@ vss_backup_components_gather_writer_metadata_async(VssBackupComponents *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_backup_components_gather_writer_metadata_async().
+ *
  * Returns: (transfer container) (element-type VssWriterInfo): the writers
  *   that answered, with their metadata
  */
@@ -1161,6 +1191,8 @@ vss_backup_components_gather_writer_metadata_finish(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @cancellable: (nullable): a #GCancellable
  * @error: (nullable): a #GError
+ *
+ * Asks the service for the state of each writer of this backup (`GatherWriterStatus`).
  *
  * Returns: (transfer container) (element-type VssWriterInfo): the state and
  *   failure of each writer of this backup, including writers that left
@@ -1216,6 +1248,8 @@ vss_backup_components_gather_writer_status_async(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_backup_components_gather_writer_status_async().
  *
  * Returns: (transfer container) (element-type VssWriterInfo): the writers' states
  */
@@ -1304,6 +1338,8 @@ vss_backup_components_start_snapshot_set_async(VssBackupComponents *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_backup_components_start_snapshot_set_async().
+ *
  * Returns: (transfer full): the UUID of the new set
  */
 gchar *
@@ -1388,6 +1424,8 @@ vss_backup_components_add_to_snapshot_set_async(VssBackupComponents *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_backup_components_add_to_snapshot_set_async().
+ *
  * Returns: (transfer full): the UUID the snapshot will have
  */
 gchar *
@@ -1424,6 +1462,8 @@ vss_backup_components_filter_snapshots(gpointer source, GVariant *objects)
  * @self: a #VssBackupComponents
  * @cancellable: (nullable): a #GCancellable
  * @error: (nullable): a #GError
+ *
+ * Lists the snapshots of this backup (the `Snapshots` property).
  *
  * Returns: (transfer container) (element-type VssSnapshot): the snapshots
  *   of this backup's set, once vss_backup_components_do_snapshot_set_sync()
@@ -1472,6 +1512,8 @@ vss_backup_components_get_snapshots_async(VssBackupComponents *self,
  * @self: a #VssBackupComponents
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_backup_components_get_snapshots_async().
  *
  * Returns: (transfer container) (element-type VssSnapshot): the snapshots
  */

@@ -104,6 +104,9 @@ vss_client_writers_from_objects(gpointer source, GVariant *objects)
  * vss_client_new_for_connection:
  * @connection: a #GDBusConnection to the bus vssd is on
  *
+ * Creates a client of the vss service on @connection, for example a private bus in tests;
+ * vss_client_new_sync() uses the system bus.
+ *
  * Returns: (transfer full): a new #VssClient using @connection
  */
 VssClient *
@@ -171,6 +174,8 @@ vss_client_new_async(GCancellable *cancellable, GAsyncReadyCallback callback, gp
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_client_new_async().
+ *
  * Returns: (transfer full): a new #VssClient, or %NULL with @error set
  */
 VssClient *
@@ -183,6 +188,8 @@ vss_client_new_finish(GAsyncResult *res, GError **error)
 /**
  * vss_client_get_connection:
  * @self: a #VssClient
+ *
+ * Gets the bus connection this client talks to the service on.
  *
  * Returns: (transfer none): the bus connection
  */
@@ -216,6 +223,8 @@ vss_client_version_from_reply(GVariant *reply)
  * @self: a #VssClient
  * @cancellable: (nullable): a #GCancellable
  * @error: (nullable): a #GError
+ *
+ * Asks the service for its version (the `Version` property of the manager).
  *
  * Returns: (transfer full): the version of the running service
  */
@@ -288,6 +297,8 @@ vss_client_get_version_async(VssClient *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_client_get_version_async().
+ *
  * Returns: (transfer full): the version of the running service
  */
 gchar *
@@ -358,6 +369,8 @@ vss_client_list_writers_async(VssClient *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_client_list_writers_async().
+ *
  * Returns: (transfer container) (element-type VssWriterInfo): the writers
  */
 GPtrArray *
@@ -418,6 +431,8 @@ vss_client_list_snapshots_async(VssClient *self,
  * @self: a #VssClient
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_client_list_snapshots_async().
  *
  * Returns: (transfer container) (element-type VssSnapshot): the snapshots
  */
@@ -515,6 +530,8 @@ vss_client_delete_snapshot_set_async(VssClient *self,
  * @self: a #VssClient
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_client_delete_snapshot_set_async().
  *
  * Returns: %TRUE if the set was deleted
  */
@@ -628,6 +645,8 @@ vss_client_create_backup_components_async(VssClient *self,
  * @self: a #VssClient
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_client_create_backup_components_async().
  *
  * Returns: (transfer full): the new object, or %NULL with @error set
  */

@@ -117,6 +117,8 @@ value_lookup(const gchar *const *names, guint n_names, const gchar *str, guint *
  * vss_backup_state_to_string:
  * @state: a #VssBackupState
  *
+ * Gets the name of a backup state as the bus spells it (the `State` property).
+ *
  * Returns: (nullable): the bus name of @state, for example `snapshot-created`
  */
 const gchar *
@@ -129,6 +131,8 @@ vss_backup_state_to_string(VssBackupState state)
  * vss_backup_state_from_string:
  * @str: (nullable): a state name such as `prepared`
  * @state: (out): the state
+ *
+ * Parses the name of a backup state as the bus spells it.
  *
  * Returns: %TRUE if @str names a state
  */
@@ -146,6 +150,8 @@ vss_backup_state_from_string(const gchar *str, VssBackupState *state)
  * vss_writer_state_to_string:
  * @state: a #VssWriterState
  *
+ * Gets the name of a writer state as the bus spells it (the `State` property).
+ *
  * Returns: (nullable): the bus name of @state, for example `failed-at-freeze`
  */
 const gchar *
@@ -158,6 +164,8 @@ vss_writer_state_to_string(VssWriterState state)
  * vss_writer_state_from_string:
  * @str: (nullable): a writer state name such as `waiting-for-thaw`
  * @state: (out): the state
+ *
+ * Parses the name of a writer state as the bus spells it.
  *
  * Returns: %TRUE if @str names a writer state
  */
@@ -175,6 +183,8 @@ vss_writer_state_from_string(const gchar *str, VssWriterState *state)
  * vss_writer_failure_to_string:
  * @failure: a #VssWriterFailure
  *
+ * Gets the name of a writer failure as the bus spells it (the `failure` argument of `Fail`).
+ *
  * Returns: (nullable): the bus name of @failure, the empty string for
  *   %VSS_WRITER_FAILURE_NONE
  */
@@ -188,6 +198,8 @@ vss_writer_failure_to_string(VssWriterFailure failure)
  * vss_writer_failure_from_string:
  * @str: (nullable): a failure name such as `retryable`, or the empty string
  * @failure: (out): the failure
+ *
+ * Parses the name of a writer failure as the bus spells it.
  *
  * Returns: %TRUE if @str names a failure
  */
@@ -205,6 +217,8 @@ vss_writer_failure_from_string(const gchar *str, VssWriterFailure *failure)
  * vss_writer_event_to_string:
  * @event: a #VssWriterEvent
  *
+ * Gets the name of a writer event, for messages.
+ *
  * Returns: (nullable): the lower-case name of @event, for example `prepare-for-snapshot`
  */
 const gchar *
@@ -216,6 +230,8 @@ vss_writer_event_to_string(VssWriterEvent event)
 /**
  * vss_writer_event_to_signal_name:
  * @event: a #VssWriterEvent
+ *
+ * Gets the name of the signal of `org.freedesktop.Vss1.Writer` that carries @event.
  *
  * Returns: (nullable): the D-Bus signal that carries @event, for example `PrepareForSnapshot`
  */
@@ -231,6 +247,8 @@ vss_writer_event_to_signal_name(VssWriterEvent event)
  * vss_writer_event_from_signal_name:
  * @name: (nullable): a signal name of `org.freedesktop.Vss1.Writer`
  * @event: (out): the event
+ *
+ * Parses the name of a writer event signal.
  *
  * Returns: %TRUE if @name is a writer event signal
  */
@@ -251,6 +269,8 @@ vss_writer_event_from_signal_name(const gchar *name, VssWriterEvent *event)
  * vss_snapshot_context_to_string:
  * @context: a #VssSnapshotContext
  *
+ * Gets the name of a snapshot context as the bus spells it.
+ *
  * Returns: (nullable): `backup` or `persistent`
  */
 const gchar *
@@ -263,6 +283,8 @@ vss_snapshot_context_to_string(VssSnapshotContext context)
  * vss_snapshot_context_from_string:
  * @str: (nullable): `backup` or `persistent`
  * @context: (out): the context
+ *
+ * Parses the name of a snapshot context as the bus spells it.
  *
  * Returns: %TRUE if @str names a context
  */

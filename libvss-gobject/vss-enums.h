@@ -134,6 +134,8 @@ typedef enum {
 
 /**
  * VSS_WRITER_EVENT_LAST: (skip)
+ *
+ * One more than the highest #VssWriterEvent, for tables indexed by event.
  */
 #define VSS_WRITER_EVENT_LAST (VSS_WRITER_EVENT_POST_RESTORE + 1)
 

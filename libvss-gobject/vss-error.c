@@ -52,6 +52,8 @@ vss_error_quark(void)
  * vss_error_to_dbus_name:
  * @code: a #VssError
  *
+ * Gets the D-Bus error name that vssd sends for @code.
+ *
  * Returns: (transfer none): the D-Bus error name of @code, for example
  *   `org.freedesktop.Vss1.Error.BadState`
  */

@@ -66,6 +66,8 @@ typedef enum {
 
 /**
  * VSS_ERROR_LAST: (skip)
+ *
+ * One more than the highest #VssError code, for tables indexed by code.
  */
 #define VSS_ERROR_LAST (VSS_ERROR_SERVICE_UNAVAILABLE + 1)
 

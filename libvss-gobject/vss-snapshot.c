@@ -50,6 +50,8 @@ static GParamSpec *obj_props[PROP_LAST] = {NULL};
  * vss_snapshot_get_object_path:
  * @self: a #VssSnapshot
  *
+ * Gets the object path of the snapshot on the bus.
+ *
  * Returns: the snapshot's D-Bus object path
  */
 const gchar *
@@ -62,6 +64,8 @@ vss_snapshot_get_object_path(VssSnapshot *self)
 /**
  * vss_snapshot_get_id:
  * @self: a #VssSnapshot
+ *
+ * Gets the UUID of the snapshot.
  *
  * Returns: the snapshot's UUID
  */
@@ -76,6 +80,8 @@ vss_snapshot_get_id(VssSnapshot *self)
  * vss_snapshot_get_snapshot_set_id:
  * @self: a #VssSnapshot
  *
+ * Gets the UUID of the snapshot set the snapshot belongs to.
+ *
  * Returns: the UUID of the set the snapshot belongs to
  */
 const gchar *
@@ -88,6 +94,8 @@ vss_snapshot_get_snapshot_set_id(VssSnapshot *self)
 /**
  * vss_snapshot_get_source_path:
  * @self: a #VssSnapshot
+ *
+ * Gets the subvolume the snapshot was taken of.
  *
  * Returns: the subvolume the snapshot was taken of
  */
@@ -102,6 +110,9 @@ vss_snapshot_get_source_path(VssSnapshot *self)
  * vss_snapshot_get_snapshot_path:
  * @self: a #VssSnapshot
  *
+ * Gets where the snapshot is: a read-only subvolume in the `.vss-snapshots` directory of its
+ * source.
+ *
  * Returns: where the read-only snapshot is, to copy the data from
  */
 const gchar *
@@ -115,6 +126,8 @@ vss_snapshot_get_snapshot_path(VssSnapshot *self)
  * vss_snapshot_get_creation_time:
  * @self: a #VssSnapshot
  *
+ * Gets the time the snapshot was taken.
+ *
  * Returns: when the snapshot was taken, in microseconds since the epoch
  */
 gint64
@@ -127,6 +140,8 @@ vss_snapshot_get_creation_time(VssSnapshot *self)
 /**
  * vss_snapshot_get_creation_date_time:
  * @self: a #VssSnapshot
+ *
+ * Gets the time the snapshot was taken as a #GDateTime.
  *
  * Returns: (transfer full): when the snapshot was taken, in local time
  */
@@ -144,6 +159,8 @@ vss_snapshot_get_creation_date_time(VssSnapshot *self)
  * vss_snapshot_get_context:
  * @self: a #VssSnapshot
  *
+ * Gets the context of the snapshot: how long it lives.
+ *
  * Returns: how long the snapshot lives
  */
 VssSnapshotContext
@@ -156,6 +173,8 @@ vss_snapshot_get_context(VssSnapshot *self)
 /**
  * vss_snapshot_get_provider:
  * @self: a #VssSnapshot
+ *
+ * Gets the name of the provider that took the snapshot.
  *
  * Returns: the provider that made the snapshot, for example `btrfs`
  */
@@ -244,6 +263,8 @@ vss_snapshot_delete_async(VssSnapshot *self,
  * @self: a #VssSnapshot
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
+ *
+ * Finishes vss_snapshot_delete_async().
  *
  * Returns: %TRUE if the snapshot was deleted
  */

@@ -49,6 +49,8 @@ static GParamSpec *obj_props[PROP_LAST] = {NULL};
  * vss_writer_info_get_object_path:
  * @self: a #VssWriterInfo
  *
+ * Gets the object path of the writer on the bus.
+ *
  * Returns: the writer's D-Bus object path
  */
 const gchar *
@@ -61,6 +63,8 @@ vss_writer_info_get_object_path(VssWriterInfo *self)
 /**
  * vss_writer_info_get_name:
  * @self: a #VssWriterInfo
+ *
+ * Gets the name of the writer.
  *
  * Returns: the name the writer registered with
  */
@@ -75,6 +79,8 @@ vss_writer_info_get_name(VssWriterInfo *self)
  * vss_writer_info_get_class_id:
  * @self: a #VssWriterInfo
  *
+ * Gets the class id the writer registered with.
+ *
  * Returns: (nullable): the writer's class UUID, if known
  */
 const gchar *
@@ -87,6 +93,8 @@ vss_writer_info_get_class_id(VssWriterInfo *self)
 /**
  * vss_writer_info_get_state:
  * @self: a #VssWriterInfo
+ *
+ * Gets the state of the writer.
  *
  * Returns: the writer's state
  */
@@ -101,6 +109,8 @@ vss_writer_info_get_state(VssWriterInfo *self)
  * vss_writer_info_get_failure:
  * @self: a #VssWriterInfo
  *
+ * Gets how the writer failed in the backup, if it did.
+ *
  * Returns: why the writer failed its last event, or %VSS_WRITER_FAILURE_NONE
  */
 VssWriterFailure
@@ -114,6 +124,8 @@ vss_writer_info_get_failure(VssWriterInfo *self)
  * vss_writer_info_get_failure_message:
  * @self: a #VssWriterInfo
  *
+ * Gets the message the writer failed with.
+ *
  * Returns: the writer's explanation of its failure, or the empty string
  */
 const gchar *
@@ -126,6 +138,8 @@ vss_writer_info_get_failure_message(VssWriterInfo *self)
 /**
  * vss_writer_info_get_metadata:
  * @self: a #VssWriterInfo
+ *
+ * Gets the writer's metadata.
  *
  * Returns: (transfer none) (nullable): the metadata (`a{sv}`) the writer
  *   answered Identify with, when it came from
@@ -141,6 +155,8 @@ vss_writer_info_get_metadata(VssWriterInfo *self)
 /**
  * vss_writer_info_get_paths:
  * @self: a #VssWriterInfo
+ *
+ * Gets the paths the writer registered with.
  *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): where the
  *   writer's data lives, from its metadata

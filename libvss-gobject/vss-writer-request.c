@@ -67,6 +67,8 @@ vss_writer_request_new(VssWriterEvent event,
  * vss_writer_request_get_event:
  * @self: a #VssWriterRequest
  *
+ * Gets the event this request is for.
+ *
  * Returns: which event this is
  */
 VssWriterEvent
@@ -79,6 +81,8 @@ vss_writer_request_get_event(VssWriterRequest *self)
 /**
  * vss_writer_request_get_serial:
  * @self: a #VssWriterRequest
+ *
+ * Gets the serial of the event, the one vssd expects in the answer.
  *
  * Returns: the event's serial, 0 for a local request
  */
@@ -93,6 +97,8 @@ vss_writer_request_get_serial(VssWriterRequest *self)
  * vss_writer_request_get_backup_path:
  * @self: a #VssWriterRequest
  *
+ * Gets the object path of the backup that sent the event.
+ *
  * Returns: the object path of the backup the event belongs to
  */
 const gchar *
@@ -105,6 +111,8 @@ vss_writer_request_get_backup_path(VssWriterRequest *self)
 /**
  * vss_writer_request_get_snapshot_set_id:
  * @self: a #VssWriterRequest
+ *
+ * Gets the UUID of the snapshot set the event is about.
  *
  * Returns: the UUID of the backup's snapshot set, or the empty string
  */
@@ -122,6 +130,8 @@ vss_writer_request_get_snapshot_set_id(VssWriterRequest *self)
  * vss_writer_request_get_details:
  * @self: a #VssWriterRequest
  *
+ * Gets the details of the event.
+ *
  * Returns: (transfer none): the event's details (`a{sv}`), as the service sent them
  */
 GVariant *
@@ -134,6 +144,9 @@ vss_writer_request_get_details(VssWriterRequest *self)
 /**
  * vss_writer_request_get_timeout_ms:
  * @self: a #VssWriterRequest
+ *
+ * Gets the freeze window that a Freeze event announces: the writer may thaw by itself if
+ * neither Thaw nor Abort arrives within it.
  *
  * Returns: for Freeze, within how many milliseconds Thaw or Abort comes;
  *   0 for other events
@@ -150,6 +163,8 @@ vss_writer_request_get_timeout_ms(VssWriterRequest *self)
 /**
  * vss_writer_request_get_snapshots:
  * @self: a #VssWriterRequest
+ *
+ * Gets the snapshots of the set, as PostSnapshot tells them.
  *
  * Returns: (transfer full) (element-type utf8 utf8) (nullable): for
  *   PostSnapshot, each source subvolume and the path of its snapshot
@@ -178,6 +193,8 @@ vss_writer_request_get_snapshots(VssWriterRequest *self)
  * vss_writer_request_is_local:
  * @self: a #VssWriterRequest
  *
+ * Tells whether the request came from the writer itself rather than from the service.
+ *
  * Returns: %TRUE if the writer made this request itself (a thaw it runs on
  *   its own), %FALSE if the service sent it
  */
@@ -191,6 +208,8 @@ vss_writer_request_is_local(VssWriterRequest *self)
 /**
  * vss_writer_request_is_answered:
  * @self: a #VssWriterRequest
+ *
+ * Tells whether the request was answered.
  *
  * Returns: %TRUE once the request was completed or failed
  */

@@ -813,6 +813,8 @@ vss_writer_register_async(VssWriter *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_writer_register_async().
+ *
  * Returns: %TRUE if the writer is registered
  */
 gboolean
@@ -1095,6 +1097,8 @@ vss_writer_unregister_async(VssWriter *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_writer_unregister_async().
+ *
  * Returns: %TRUE on success
  */
 gboolean
@@ -1167,6 +1171,8 @@ vss_writer_set_metadata_async(VssWriter *self,
  * @res: the #GAsyncResult
  * @error: (nullable): a #GError
  *
+ * Finishes vss_writer_set_metadata_async().
+ *
  * Returns: %TRUE on success
  */
 gboolean
@@ -1182,6 +1188,8 @@ vss_writer_set_metadata_finish(VssWriter *self, GAsyncResult *res, GError **erro
  * vss_writer_new:
  * @name: the writer's name, as admins and requesters see it
  *
+ * Creates a writer. Connect to its event signals, then register it with the service.
+ *
  * Returns: (transfer full): a new writer on the system bus; register it with
  *   vss_writer_register_sync()
  */
@@ -1196,6 +1204,8 @@ vss_writer_new(const gchar *name)
  * vss_writer_get_name:
  * @self: a #VssWriter
  *
+ * Gets the name of the writer.
+ *
  * Returns: the writer's name
  */
 const gchar *
@@ -1208,6 +1218,8 @@ vss_writer_get_name(VssWriter *self)
 /**
  * vss_writer_get_object_path:
  * @self: a #VssWriter
+ *
+ * Gets the object path the service gave this writer when it registered.
  *
  * Returns: (nullable): the writer's object path on the service, while registered
  */
@@ -1222,6 +1234,8 @@ vss_writer_get_object_path(VssWriter *self)
  * vss_writer_is_registered:
  * @self: a #VssWriter
  *
+ * Tells whether the writer is registered with the service.
+ *
  * Returns: %TRUE while the service knows this writer
  */
 gboolean
@@ -1234,6 +1248,8 @@ vss_writer_is_registered(VssWriter *self)
 /**
  * vss_writer_is_frozen:
  * @self: a #VssWriter
+ *
+ * Tells whether the writer is frozen: its application must not write.
  *
  * Returns: %TRUE between Freeze and Thaw (or Abort)
  */

@@ -8,10 +8,13 @@ packages=(
 	dbus python3-gi python3-dbus python3-dbusmock python3-btrfsutil python3-pytest
 	gjs libxml2-utils valgrind polkitd gi-docgen util-linux clang llvm
 	libclang-rt-14-dev snapper clang-format
+	# the man pages (rst2man) and their test (man --warnings)
+	python3-docutils man-db
+	# the Debian packages (debian/) and the CI stage that builds and lints them
+	build-essential debhelper dpkg-dev pkgconf lintian
 	# the application writers (writers/), their tests against the real
 	# servers, their man pages and the consistency benchmark (bench/consistency)
 	python3-psycopg2 python3-pymysql postgresql-15 mariadb-server qemu-guest-agent
-	python3-docutils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,10 +1,13 @@
 #!/bin/bash
 # Installs what is needed, builds vss with warnings as errors, and runs every
 # test (unit, integration on a loop-mounted btrfs image, library, tools).
-# Then more stages (STAGES, default "valgrind asan fuzz"; empty: none):
+# Then more stages (STAGES, default "valgrind asan fuzz package"; empty: none):
 #   valgrind  the C unit tests of that build under valgrind memcheck
 #   asan      a second build with AddressSanitizer and UBSan (gcc), every test
 #   fuzz      a clang build of fuzz/: the coordinator fuzzer, 60 s on its seeds
+#   package   the Debian packages (dpkg-buildpackage -b of a clean copy of the
+#             tree), lintian on them, and the installed-layout test
+#             (scripts/package-smoke.py) on the packages unpacked with dpkg-deb -x
 # Ends with "N passed, N failed, N skipped" over all stages; fails if any test
 # failed or if an integration test was skipped (root and loop mounts are there,
 # so a skip would hide a failure).
@@ -83,7 +86,60 @@ stage_fuzz() {
 	meson test -C "$fuzz_build" --no-rebuild --suite fuzz --print-errorlogs
 }
 
-for stage in ${STAGES-valgrind asan fuzz}; do
+# ---- package: build the .debs once, lint them, run them from an unpacked root
+
+pkg_dir=${PACKAGE_DIR:-_build_package}
+# a line of the stage's meson-like test log: name, result (OK/FAIL), seconds
+pkg_record() {
+	printf '{"name": "package.%s", "result": "%s", "duration": %d, "suite": ["package"]}\n' \
+		"$1" "$2" "$3" >>"$pkg_dir/testlog.json"
+}
+stage_package() {
+	local work tree start status
+	rm -rf "$pkg_dir"
+	mkdir -p "$pkg_dir"
+	# everything runs from a directory that setpriv'd users can reach
+	work=$(mktemp -d /tmp/vss-package.XXXXXX)
+	chmod 755 "$work"
+	mkdir "$work/build" "$work/root"
+	# a clean copy of the tree as git has it: HEAD with the uncommitted
+	# changes of tracked files (git stash create), never build directories or
+	# untracked files, so that a file missing from git fails here too
+	tree=$(git -c user.name=ci -c user.email=ci@localhost stash create)
+	git archive --format=tar --prefix=vss/ "${tree:-HEAD}" | tar -x -C "$work/build"
+
+	start=$SECONDS
+	status=OK
+	echo "dpkg-buildpackage -us -uc -b (log: $pkg_dir/build.log)"
+	(cd "$work/build/vss" && dpkg-buildpackage -us -uc -b) >"$pkg_dir/build.log" 2>&1 ||
+		status=FAIL
+	pkg_record dpkg-buildpackage "$status" $((SECONDS - start))
+	if [ "$status" != OK ]; then
+		tail -n 40 "$pkg_dir/build.log"
+		rm -rf "$work"
+		return 1
+	fi
+	cp "$work"/build/*.deb "$work"/build/*.changes "$work"/build/*.buildinfo "$pkg_dir/"
+	ls "$pkg_dir"/*.deb
+
+	# lintian: any error fails the stage; warnings are fixed or explained in
+	# debian/README.source and debian/*.lintian-overrides
+	start=$SECONDS
+	status=OK
+	lintian --fail-on error --display-info "$work"/build/*.changes || status=FAIL
+	pkg_record lintian "$status" $((SECONDS - start))
+
+	for deb in "$work"/build/*.deb; do
+		dpkg-deb -x "$deb" "$work/root"
+	done
+	# SIGTERM after 5 minutes still tears down vssd, the bus and the mount
+	timeout 300 /usr/bin/python3 scripts/package-smoke.py --root "$work/root" \
+		--testlog "$pkg_dir/testlog.json" || status=FAIL
+	rm -rf "$work"
+	[ "$status" = OK ]
+}
+
+for stage in ${STAGES-valgrind asan fuzz package}; do
 	echo
 	echo "==== stage $stage ($(date +%T))"
 	start=$SECONDS
@@ -91,6 +147,7 @@ for stage in ${STAGES-valgrind asan fuzz}; do
 	valgrind) log=$build/meson-logs/testlog-valgrind.json ;;
 	# meson names the log after the wrapper (env)
 	asan) log=$asan_build/meson-logs/testlog-env.json ;;
+	package) log=$pkg_dir/testlog.json ;;
 	fuzz)
 		log=$fuzz_build/meson-logs/testlog.json
 		if ! command -v clang >/dev/null ||

@@ -169,7 +169,7 @@ vss_authority_ask_polkit(VssAuthority *self, GTask *task)
 					     data->action_id,
 					     details,
 					     flags,
-					     NULL,
+					     g_task_get_cancellable(task),
 					     vss_authority_polkit_cb,
 					     task);
 }
@@ -212,7 +212,7 @@ vss_authority_check_uid_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	/* root needs no polkit answer (DESIGN.md §6) */
+	/* root needs no polkit answer (docs/design.md §6) */
 	if (uid == 0) {
 		g_task_return_boolean(task, TRUE);
 		return;
@@ -233,10 +233,11 @@ vss_authority_check_async(VssAuthority *self,
 			  GDBusMethodInvocation *invocation,
 			  const gchar *action_id,
 			  const gchar *const *details,
+			  GCancellable *cancellable,
 			  GAsyncReadyCallback callback,
 			  gpointer user_data)
 {
-	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
 	VssCheckData *data = g_new0(VssCheckData, 1);
 	GDBusMessage *message = g_dbus_method_invocation_get_message(invocation);
 

@@ -18,7 +18,7 @@ G_DECLARE_FINAL_TYPE(VssAuthority, vss_authority, VSS, AUTHORITY, GObject)
 #define VSS_ACTION_MANAGE_SNAPSHOTS "org.freedesktop.vss1.manage-snapshots"
 
 /*
- * VssAuthority: who is calling, and may they (DESIGN.md §6). Callers with
+ * VssAuthority: who is calling, and may they (docs/design.md §6). Callers with
  * uid 0 pass without asking polkit; others are checked with polkit, with
  * interactive authentication when their message allows it.
  */
@@ -37,12 +37,15 @@ vss_authority_get_uid_finish(VssAuthority *self, GAsyncResult *res, guint *uid, 
 gboolean
 vss_authority_lookup_uid(VssAuthority *self, const gchar *sender, guint *uid);
 
-/* @details: (nullable) extra polkit details, key/value strings, NULL-ended */
+/* @details: (nullable) extra polkit details, key/value strings, NULL-ended;
+ * @cancellable (nullable) stops the check (and polkit's) when the caller
+ * leaves */
 void
 vss_authority_check_async(VssAuthority *self,
 			  GDBusMethodInvocation *invocation,
 			  const gchar *action_id,
 			  const gchar *const *details,
+			  GCancellable *cancellable,
 			  GAsyncReadyCallback callback,
 			  gpointer user_data);
 /* NotAuthorized naming the action when polkit says no */

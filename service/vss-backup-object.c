@@ -92,10 +92,20 @@ static gboolean
 vss_backup_object_idle_cb(gpointer user_data)
 {
 	VssBackupObject *bo = user_data;
+	VssSetLock *lock = vss_coordinator_get_set_lock(bo->ctx->coordinator);
 	g_autofree gchar *reason =
 	    g_strdup_printf("no call for %u s, its idle timeout", bo->idle_timeout_s);
 
 	g_clear_pointer(&bo->idle_timer, g_source_unref);
+	/* a call that runs (a long DoSnapshotSet) is progress, not silence;
+	 * and an object that ends with its connection is only bounded while
+	 * it holds the snapshot-set lock, which every other backup waits for
+	 * (rule 10): its copy phase may take as long as it takes */
+	if (vss_backup_session_is_busy(bo->session) ||
+	    (!bo->user_owned && vss_set_lock_get_holder(lock) != bo->session)) {
+		vss_backup_object_arm_idle_timer(bo);
+		return G_SOURCE_REMOVE;
+	}
 	/* an idle timeout counts as a disconnect (rule 8) */
 	vss_backup_object_release(bo, reason, NULL);
 	return G_SOURCE_REMOVE;
@@ -157,6 +167,27 @@ vss_backup_object_writer_list_to_variant(GPtrArray *statuses, gboolean with_meta
 	return g_variant_builder_end(&builder);
 }
 
+/* security: a reply the bus refuses would cost vssd its connection, and
+ * strand every writer a backup has frozen */
+static void
+vss_backup_object_return_writer_list(GDBusMethodInvocation *invocation,
+				     GPtrArray *statuses,
+				     gboolean with_metadata)
+{
+	g_autoptr(GVariant) reply = g_variant_ref_sink(g_variant_new_tuple(
+	    (GVariant *[]){vss_backup_object_writer_list_to_variant(statuses, with_metadata)},
+	    1));
+	g_autoptr(GError) error = NULL;
+
+	if (!vss_bus_check_reply_size(reply,
+				      with_metadata ? "GatherWriterMetadata" : "GatherWriterStatus",
+				      &error)) {
+		vss_bus_return_error(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, reply);
+}
+
 static void
 vss_backup_object_gather_metadata_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -171,11 +202,7 @@ vss_backup_object_gather_metadata_cb(GObject *source, GAsyncResult *res, gpointe
 		vss_bus_return_error(invocation, error);
 		return;
 	}
-	g_dbus_method_invocation_return_value(
-	    invocation,
-	    g_variant_new_tuple(
-		(GVariant *[]){vss_backup_object_writer_list_to_variant(statuses, TRUE)},
-		1));
+	vss_backup_object_return_writer_list(invocation, statuses, TRUE);
 }
 
 static void
@@ -224,12 +251,16 @@ vss_backup_object_call(VssBusContext *ctx,
 		break;
 	case BACKUP_INITIALIZE_FOR_RESTORE: {
 		const gchar *details[] = {"backup", bo->path, NULL};
+		VssCall *call = vss_call_new(ctx, invocation, bo->path, method, &error);
+		if (call == NULL)
+			break;
 		vss_authority_check_async(ctx->authority,
 					  invocation,
 					  VSS_ACTION_RESTORE,
 					  details,
+					  call->cancellable,
 					  vss_backup_object_restore_authorized_cb,
-					  vss_call_new(ctx, invocation, bo->path, method));
+					  call);
 		return;
 	}
 	case BACKUP_SET_CONTEXT: {
@@ -249,11 +280,7 @@ vss_backup_object_call(VssBusContext *ctx,
 		    vss_backup_session_gather_writer_status(bo->session, &error);
 		if (statuses == NULL)
 			break;
-		g_dbus_method_invocation_return_value(
-		    invocation,
-		    g_variant_new_tuple(
-			(GVariant *[]){vss_backup_object_writer_list_to_variant(statuses, FALSE)},
-			1));
+		vss_backup_object_return_writer_list(invocation, statuses, FALSE);
 		return;
 	}
 	case BACKUP_START_SNAPSHOT_SET: {
@@ -347,7 +374,7 @@ vss_backup_object_uid_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	vss_backup_object_call(call->ctx, bo, call->invocation, call->method);
 }
 
-/* DESIGN.md §6: only the owner may call; for owner "user", any connection
+/* docs/design.md §6: only the owner may call; for owner "user", any connection
  * of the owner's uid */
 static gboolean
 vss_backup_object_dispatch(VssBackupObject *bo,
@@ -356,6 +383,8 @@ vss_backup_object_dispatch(VssBackupObject *bo,
 {
 	VssBusContext *ctx = bo->ctx;
 	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
+	g_autoptr(GError) error = NULL;
+	VssCall *call = NULL;
 	guint uid = 0;
 
 	if (!bo->user_owned) {
@@ -373,10 +402,12 @@ vss_backup_object_dispatch(VssBackupObject *bo,
 			vss_backup_object_call(ctx, bo, invocation, method);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	vss_authority_get_uid_async(ctx->authority,
-				    sender,
-				    vss_backup_object_uid_cb,
-				    vss_call_new(ctx, invocation, bo->path, method));
+	call = vss_call_new(ctx, invocation, bo->path, method, &error);
+	if (call == NULL) {
+		vss_bus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	vss_authority_get_uid_async(ctx->authority, sender, vss_backup_object_uid_cb, call);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -475,6 +506,7 @@ vss_backup_object_new(VssBusContext *ctx,
 	bo->owner_uid = owner_uid;
 	bo->idle_timeout_s = idle_timeout_s;
 	bo->session = vss_coordinator_create_backup(ctx->coordinator, bo->path);
+	vss_backup_session_set_owner(bo->session, owner_uid, user_owned ? NULL : owner);
 	bo->iface = vss_dbus_backup_components_skeleton_new();
 	vss_backup_object_sync_state(bo);
 	vss_dbus_backup_components_set_snapshots(bo->iface, no_paths);
@@ -646,9 +678,11 @@ vss_backup_object_parse_options(GVariant *options, VssBackupOptions *out, GError
 			return FALSE;
 		}
 	}
-	/* a connection-owned object ends with its connection; one owned by a
-	 * uid needs a bound, or an abandoned busctl session would hold it */
-	if (out->user_owned && !idle_timeout_given)
+	/* an object owned by a uid needs a bound, or an abandoned busctl
+	 * session would hold it; one that ends with its connection needs it
+	 * while it holds the snapshot-set lock, or a silent requester would
+	 * block every other backup (rule 10) */
+	if (!idle_timeout_given)
 		out->idle_timeout_s = VSS_IDLE_TIMEOUT_DEFAULT_S;
 	return TRUE;
 }

@@ -22,7 +22,7 @@ typedef struct {
 	gchar *path;
 	gchar *owner; /* unique name, for owner "connection" */
 	gboolean user_owned;
-	guint owner_uid; /* for owner "user" */
+	guint owner_uid; /* who made it; for owner "user", who may call it */
 	guint idle_timeout_s;
 	GSource *idle_timer;
 } VssBackupObject;

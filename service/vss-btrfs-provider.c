@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <limits.h>
 #include <linux/btrfs.h>
+#include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
@@ -21,6 +22,7 @@
 
 #include "vss-btrfs-provider.h"
 #include "vss-error.h"
+#include "vss-path.h"
 
 #define VSS_SNAPSHOT_DIR ".vss-snapshots"
 
@@ -35,90 +37,6 @@ G_DEFINE_TYPE_WITH_CODE(VssBtrfsProvider,
 			vss_btrfs_provider,
 			G_TYPE_OBJECT,
 			G_IMPLEMENT_INTERFACE(VSS_TYPE_PROVIDER, vss_btrfs_provider_iface_init))
-
-/* GLib 2.74 has no g_autofd */
-typedef gint VssFd;
-
-static void
-vss_fd_clear(VssFd *fd)
-{
-	if (*fd < 0)
-		return;
-	g_close(*fd, NULL);
-	*fd = -1;
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VssFd, vss_fd_clear)
-
-/*
- * Without openat2() (valgrind does not know it, nor do kernels before 5.6):
- * one component at a time from "/", never following a symlink. The path is
- * absolute and has no "." or ".." component, so this resolves exactly what
- * RESOLVE_NO_SYMLINKS would. Returns a descriptor or a negative errno.
- */
-static gint
-vss_btrfs_open_path_walk(const gchar *path)
-{
-	g_auto(GStrv) components = g_strsplit(path, "/", -1);
-	g_auto(VssFd) fd = -1;
-	guint last = 0;
-
-	/* the last non-empty component is opened for reading, the others as paths */
-	for (guint i = 0; components[i] != NULL; i++) {
-		if (components[i][0] != '\0')
-			last = i;
-	}
-	fd = open("/", (last == 0 ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (guint i = 0; components[i] != NULL; i++) {
-		gint flags = (i == last ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-		struct stat st;
-		gint next;
-
-		if (components[i][0] == '\0')
-			continue;
-		next = openat(fd, components[i], flags);
-		if (next < 0) {
-			gint errsv = errno;
-
-			/* O_NOFOLLOW | O_DIRECTORY says ENOTDIR for a symlink */
-			if ((errsv == ENOTDIR || errsv == ELOOP) &&
-			    fstatat(fd, components[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISLNK(st.st_mode))
-				return -ELOOP;
-			return -errsv;
-		}
-		vss_fd_clear(&fd);
-		fd = next;
-	}
-	return g_steal_fd(&fd);
-}
-
-/*
- * Opens the directory @path for reading; a symlink anywhere in it is refused
- * by the kernel itself (ELOOP), so there is no window between a check and the
- * open. glibc 2.36 has no wrapper for openat2(). Returns a descriptor or a
- * negative errno.
- */
-static gint
-vss_btrfs_open_path(const gchar *path)
-{
-	struct open_how how = {
-	    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	glong rc;
-
-	do {
-		rc = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-	} while (rc < 0 && errno == EINTR);
-	if (rc >= 0)
-		return (gint)rc;
-	if (errno == ENOSYS)
-		return vss_btrfs_open_path_walk(path);
-	return -errno;
-}
 
 /* errno is only meaningful after a failed libbtrfsutil call if it was cleared before */
 static gchar *
@@ -173,96 +91,6 @@ static gchar *
 vss_btrfs_build_snapshot_path_for(const gchar *source_path, const gchar *snapshot_id)
 {
 	return g_build_filename(source_path, VSS_SNAPSHOT_DIR, snapshot_id, NULL);
-}
-
-/* DESIGN.md §5: only an absolute, canonical path, so that the path a requester
- * names is the path that is snapshotted and recorded */
-static gboolean
-vss_btrfs_check_path(const gchar *path, GError **error)
-{
-	g_auto(GStrv) components = NULL;
-	gsize len = strlen(path);
-
-	if (len == 0) {
-		g_set_error_literal(error,
-				    VSS_ERROR,
-				    VSS_ERROR_INVALID_ARGUMENT,
-				    "the path is empty");
-		return FALSE;
-	}
-	/* before anything quotes the path back in an error */
-	if (len >= PATH_MAX) {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_INVALID_ARGUMENT,
-			    "the path is too long (%" G_GSIZE_FORMAT " bytes, at most %d)",
-			    len,
-			    PATH_MAX - 1);
-		return FALSE;
-	}
-	if (!g_utf8_validate(path, len, NULL)) {
-		g_autofree gchar *escaped = g_strescape(path, NULL);
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_INVALID_ARGUMENT,
-			    "%s is not valid UTF-8",
-			    escaped);
-		return FALSE;
-	}
-	for (gsize i = 0; i < len; i++) {
-		guchar c = (guchar)path[i];
-		if (c < 0x20 || c == 0x7f) {
-			g_autofree gchar *escaped = g_strescape(path, NULL);
-			g_set_error(error,
-				    VSS_ERROR,
-				    VSS_ERROR_INVALID_ARGUMENT,
-				    "%s contains a control character",
-				    escaped);
-			return FALSE;
-		}
-	}
-	if (path[0] != '/') {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_INVALID_ARGUMENT,
-			    "%s is not an absolute path",
-			    path);
-		return FALSE;
-	}
-
-	/* the filesystem checks decide about the root directory */
-	if (len == 1)
-		return TRUE;
-
-	if (strstr(path, "//") != NULL) {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_INVALID_ARGUMENT,
-			    "%s contains \"//\": give the canonical path",
-			    path);
-		return FALSE;
-	}
-	if (path[len - 1] == '/') {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_INVALID_ARGUMENT,
-			    "%s ends with \"/\": give the canonical path",
-			    path);
-		return FALSE;
-	}
-	components = g_strsplit(path + 1, "/", -1);
-	for (guint i = 0; components[i] != NULL; i++) {
-		if (g_strcmp0(components[i], ".") == 0 || g_strcmp0(components[i], "..") == 0) {
-			g_set_error(error,
-				    VSS_ERROR,
-				    VSS_ERROR_INVALID_ARGUMENT,
-				    "%s contains a \"%s\" component: give the canonical path",
-				    path,
-				    components[i]);
-			return FALSE;
-		}
-	}
-	return TRUE;
 }
 
 static void
@@ -378,21 +206,37 @@ vss_btrfs_record_filesystem_present(VssSnapshotInfo *info, GError **error)
 	return FALSE;
 }
 
+/* how much of .vss-snapshots' owner and mode a caller needs */
+typedef enum {
+	/* root's: enough to name it as a place for snapshots */
+	VSS_SNAPDIR_OWNER,
+	/* root's, and group/other bits removed if a mode of earlier times (or
+	 * someone else's mkdir) left any: before the first snapshot goes in */
+	VSS_SNAPDIR_FIX_MODE,
+	/* root's and 0700 exactly: to put, seal, fill or delete a snapshot */
+	VSS_SNAPDIR_STRICT,
+} VssSnapdirCheck;
+
 /*
- * Snapshots go only where nobody but root can add, rename or remove entries:
- * otherwise the name a record gives could be made to lead to another
- * subvolume. Checked through @fd, the snapshot directory of @volume_path
- * that is then used; the path is built only for the error.
+ * Snapshots go only where nobody but root can add, rename, remove or even
+ * reach entries: otherwise the name a record gives could be made to lead to
+ * another subvolume, and snapshots would be traversable with the stale
+ * permissions (and old setuid programs) of their source. Checked through
+ * @fd, the snapshot directory of @volume_path that is then used; the path is
+ * built only for messages.
  */
 static gboolean
-vss_btrfs_check_snapshot_dir_owner(gint fd, const gchar *volume_path, VssError code, GError **error)
+vss_btrfs_check_snapshot_dir_owner(gint fd,
+				   const gchar *volume_path,
+				   VssSnapdirCheck check,
+				   VssError code,
+				   GError **error)
 {
-	g_autofree gchar *path = NULL;
+	g_autofree gchar *path = g_build_filename(volume_path, VSS_SNAPSHOT_DIR, NULL);
 	struct stat st;
 
 	if (fstat(fd, &st) < 0) {
 		gint errsv = errno;
-		path = g_build_filename(volume_path, VSS_SNAPSHOT_DIR, NULL);
 		g_set_error(error,
 			    VSS_ERROR,
 			    code,
@@ -401,18 +245,40 @@ vss_btrfs_check_snapshot_dir_owner(gint fd, const gchar *volume_path, VssError c
 			    g_strerror(errsv));
 		return FALSE;
 	}
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		path = g_build_filename(volume_path, VSS_SNAPSHOT_DIR, NULL);
+	if (st.st_uid != 0) {
 		g_set_error(error,
 			    VSS_ERROR,
 			    code,
-			    "%s is not root's alone (owner uid %u, mode %04o): refusing to keep "
-			    "snapshots there",
+			    "%s belongs to uid %u, not root: refusing to keep snapshots there",
 			    path,
-			    (guint)st.st_uid,
+			    (guint)st.st_uid);
+		return FALSE;
+	}
+	if ((st.st_mode & 077) == 0 || check == VSS_SNAPDIR_OWNER)
+		return TRUE;
+	if (check == VSS_SNAPDIR_STRICT) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    code,
+			    "%s has mode %04o, not 0700: refusing to use it",
+			    path,
 			    (guint)(st.st_mode & 07777));
 		return FALSE;
 	}
+	if (fchmod(fd, 0700) < 0) {
+		gint errsv = errno;
+		g_set_error(error,
+			    VSS_ERROR,
+			    code,
+			    "cannot make %s private (mode %04o): %s",
+			    path,
+			    (guint)(st.st_mode & 07777),
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	g_message("%s had mode %04o: made it 0700 before the first snapshot",
+		  path,
+		  (guint)(st.st_mode & 07777));
 	return TRUE;
 }
 
@@ -426,6 +292,7 @@ static gint
 vss_btrfs_open_snapshot_dir(gint volume_fd,
 			    const gchar *volume_path,
 			    const gchar *volume_fsid,
+			    VssSnapdirCheck check,
 			    VssError code,
 			    gboolean *missing,
 			    GError **error)
@@ -501,7 +368,7 @@ vss_btrfs_open_snapshot_dir(gint volume_fd,
 		g_set_error(error, VSS_ERROR, code, "%s is a read-only subvolume", path);
 		return -1;
 	}
-	if (!vss_btrfs_check_snapshot_dir_owner(fd, volume_path, code, error))
+	if (!vss_btrfs_check_snapshot_dir_owner(fd, volume_path, check, code, error))
 		return -1;
 	if (!vss_btrfs_get_fsid(fd, path, &fsid, &error_local)) {
 		g_set_error_literal(error, VSS_ERROR, code, error_local->message);
@@ -540,11 +407,11 @@ vss_btrfs_provider_open_volume(VssProvider *provider, const gchar *path, GError 
 	gboolean missing = FALSE;
 	static const guint8 uuid_zero[sizeof(info.uuid)] = {0};
 
-	if (!vss_btrfs_check_path(path, error))
+	if (!vss_path_check_canonical(path, error))
 		return NULL;
 
 	/* opened once; every later check and operation goes through @fd */
-	fd = vss_btrfs_open_path(path);
+	fd = vss_path_open_directory(path);
 	if (fd < 0) {
 		vss_btrfs_set_open_error(path, -fd, error);
 		return NULL;
@@ -645,6 +512,7 @@ vss_btrfs_provider_open_volume(VssProvider *provider, const gchar *path, GError 
 	snapdir_fd = vss_btrfs_open_snapshot_dir(fd,
 						 path,
 						 fsid,
+						 VSS_SNAPDIR_OWNER,
 						 VSS_ERROR_VOLUME_NOT_SUPPORTED,
 						 &missing,
 						 error);
@@ -673,7 +541,7 @@ static gboolean
 vss_btrfs_check_volume_path(VssVolume *volume, GError **error)
 {
 	const gchar *path = vss_volume_get_path(volume);
-	g_auto(VssFd) fd = vss_btrfs_open_path(path);
+	g_auto(VssFd) fd = vss_path_open_directory(path);
 	struct stat st_path;
 	struct stat st_volume;
 
@@ -705,6 +573,7 @@ vss_btrfs_provider_prepare_volume(VssVolume *volume, GError **error)
 	snapdir_fd = vss_btrfs_open_snapshot_dir(volume_fd,
 						 path,
 						 vss_volume_get_filesystem_key(volume),
+						 VSS_SNAPDIR_FIX_MODE,
 						 VSS_ERROR_PROVIDER_FAILURE,
 						 &missing,
 						 error);
@@ -738,6 +607,7 @@ vss_btrfs_provider_prepare_volume(VssVolume *volume, GError **error)
 	snapdir_fd = vss_btrfs_open_snapshot_dir(volume_fd,
 						 path,
 						 vss_volume_get_filesystem_key(volume),
+						 VSS_SNAPDIR_OWNER,
 						 VSS_ERROR_PROVIDER_FAILURE,
 						 &missing,
 						 error);
@@ -753,8 +623,9 @@ vss_btrfs_provider_prepare_volume(VssVolume *volume, GError **error)
 		return FALSE;
 	}
 
-	/* snapshots keep the permissions of their source, but their set is root's */
-	if (err == BTRFS_UTIL_OK && fchmod(snapdir_fd, 0700) < 0) {
+	/* snapshots keep the permissions of their source, but their set is
+	 * root's alone (also one that someone else made meanwhile) */
+	if (fchmod(snapdir_fd, 0700) < 0) {
 		gint errsv = errno;
 		g_set_error(error,
 			    VSS_ERROR,
@@ -800,95 +671,153 @@ vss_btrfs_provider_prepare(VssProvider *provider, GPtrArray *volumes, GError **e
 	return TRUE;
 }
 
-/* runs while writers are frozen: nothing but the snapshots themselves */
+/* runs while writers are frozen: nothing but the snapshot itself */
 static gboolean
-vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
+vss_btrfs_create_snapshot(VssSnapshotInfo *info, GError **error)
 {
-	for (guint i = 0; i < snapshots->len; i++) {
-		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
-		g_auto(VssFd) snapdir_fd = -1;
-		enum btrfs_util_error err;
-		gint volume_fd;
+	g_auto(VssFd) snapdir_fd = -1;
+	enum btrfs_util_error err;
+	gint volume_fd;
 
-		if (info->volume == NULL) {
+	if (info->volume == NULL) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot snapshot %s: it was not opened",
+			    info->source_path);
+		return FALSE;
+	}
+	volume_fd = vss_volume_get_fd(info->volume);
+	snapdir_fd =
+	    openat(volume_fd, VSS_SNAPSHOT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (snapdir_fd < 0) {
+		gint errsv = errno;
+		if (errsv == ENOENT) {
 			g_set_error(error,
 				    VSS_ERROR,
 				    VSS_ERROR_PROVIDER_FAILURE,
-				    "cannot snapshot %s: it was not opened",
-				    info->source_path);
-			return FALSE;
-		}
-		volume_fd = vss_volume_get_fd(info->volume);
-		snapdir_fd = openat(volume_fd,
-				    VSS_SNAPSHOT_DIR,
-				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (snapdir_fd < 0) {
-			gint errsv = errno;
-			if (errsv == ENOENT) {
-				g_set_error(error,
-					    VSS_ERROR,
-					    VSS_ERROR_PROVIDER_FAILURE,
-					    "cannot snapshot %s: its %s subvolume is gone "
-					    "(was the subvolume deleted?)",
-					    info->source_path,
-					    VSS_SNAPSHOT_DIR);
-				return FALSE;
-			}
-			g_set_error(error,
-				    VSS_ERROR,
-				    VSS_ERROR_PROVIDER_FAILURE,
-				    "cannot snapshot %s: cannot open %s/%s: %s",
-				    info->source_path,
-				    info->source_path,
-				    VSS_SNAPSHOT_DIR,
-				    g_strerror(errsv));
-			return FALSE;
-		}
-		/* prepare() checked it, but the subvolume's owner can rename it
-		 * away and put a directory of their own in its place */
-		if (btrfs_util_is_subvolume_fd(snapdir_fd) != BTRFS_UTIL_OK) {
-			g_set_error(error,
-				    VSS_ERROR,
-				    VSS_ERROR_PROVIDER_FAILURE,
-				    "cannot snapshot %s: %s/%s is no longer a btrfs subvolume",
-				    info->source_path,
+				    "cannot snapshot %s: its %s subvolume is gone "
+				    "(was the subvolume deleted?)",
 				    info->source_path,
 				    VSS_SNAPSHOT_DIR);
 			return FALSE;
 		}
-		if (!vss_btrfs_check_snapshot_dir_owner(snapdir_fd,
-							info->source_path,
-							VSS_ERROR_PROVIDER_FAILURE,
-							error))
-			return FALSE;
-		errno = 0;
-		err = btrfs_util_create_snapshot_fd2(volume_fd,
-						     snapdir_fd,
-						     info->id,
-						     BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY,
-						     NULL,
-						     NULL);
-		if (err != BTRFS_UTIL_OK) {
-			gint errsv = errno;
-			if (errsv == 0) {
-				g_set_error(error,
-					    VSS_ERROR,
-					    VSS_ERROR_PROVIDER_FAILURE,
-					    "cannot snapshot %s: %s",
-					    info->source_path,
-					    btrfs_util_strerror(err));
-				return FALSE;
-			}
-			g_set_error(error,
-				    VSS_ERROR,
-				    VSS_ERROR_PROVIDER_FAILURE,
-				    "cannot snapshot %s: %s",
-				    info->source_path,
-				    vss_btrfs_failure_reason(errsv));
-			return FALSE;
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot snapshot %s: cannot open %s/%s: %s",
+			    info->source_path,
+			    info->source_path,
+			    VSS_SNAPSHOT_DIR,
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	/* prepare() checked it, but the subvolume's owner can rename it away
+	 * and put a directory of their own in its place */
+	if (btrfs_util_is_subvolume_fd(snapdir_fd) != BTRFS_UTIL_OK) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot snapshot %s: %s/%s is no longer a btrfs subvolume",
+			    info->source_path,
+			    info->source_path,
+			    VSS_SNAPSHOT_DIR);
+		return FALSE;
+	}
+	if (!vss_btrfs_check_snapshot_dir_owner(snapdir_fd,
+						info->source_path,
+						VSS_SNAPDIR_STRICT,
+						VSS_ERROR_PROVIDER_FAILURE,
+						error))
+		return FALSE;
+	/* writable until the set is sealed, so that writers can add the files
+	 * that only exist after the snapshot (docs/design.md §4c) */
+	errno = 0;
+	err = btrfs_util_create_snapshot_fd2(volume_fd, snapdir_fd, info->id, 0, NULL, NULL);
+	if (err != BTRFS_UTIL_OK) {
+		gint errsv = errno;
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot snapshot %s: %s",
+			    info->source_path,
+			    errsv == 0 ? btrfs_util_strerror(err)
+				       : vss_btrfs_failure_reason(errsv));
+		return FALSE;
+	}
+	info->created = TRUE;
+	info->creation_time = g_get_real_time();
+	return TRUE;
+}
+
+/*
+ * The snapshots of a set are taken by up to this many threads at once: btrfs
+ * commits them in shared transactions, so 16 concurrent snapshots cost far
+ * less than 16 in a row (docs/design.md §7).
+ */
+#define VSS_BTRFS_SNAPSHOT_THREADS_MAX 16
+
+typedef struct {
+	GPtrArray *snapshots;
+	gint next;     /* atomic: the index of the next snapshot to take */
+	gint failed;   /* atomic: once set, no more snapshots are started */
+	GMutex mutex;  /* guards @error */
+	GError *error; /* the first failure */
+} VssBtrfsSnapshotBatch;
+
+static gpointer
+vss_btrfs_snapshot_worker(gpointer user_data)
+{
+	VssBtrfsSnapshotBatch *batch = user_data;
+
+	while (!g_atomic_int_get(&batch->failed)) {
+		guint i = (guint)g_atomic_int_add(&batch->next, 1);
+		g_autoptr(GError) error = NULL;
+
+		if (i >= batch->snapshots->len)
+			break;
+		if (vss_btrfs_create_snapshot(g_ptr_array_index(batch->snapshots, i), &error))
+			continue;
+		g_atomic_int_set(&batch->failed, 1);
+		g_mutex_lock(&batch->mutex);
+		if (batch->error == NULL)
+			batch->error = g_steal_pointer(&error);
+		g_mutex_unlock(&batch->mutex);
+	}
+	return NULL;
+}
+
+static gboolean
+vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
+{
+	VssBtrfsSnapshotBatch batch = {.snapshots = snapshots};
+	g_autoptr(GPtrArray) threads = g_ptr_array_new();
+	guint n_threads = MIN(snapshots->len, VSS_BTRFS_SNAPSHOT_THREADS_MAX);
+
+	/* one snapshot needs no thread of its own */
+	if (snapshots->len <= 1) {
+		vss_btrfs_snapshot_worker(&batch);
+	} else {
+		g_mutex_init(&batch.mutex);
+		for (guint i = 0; i < n_threads; i++) {
+			GThread *thread = g_thread_try_new("vss-snapshot",
+							   vss_btrfs_snapshot_worker,
+							   &batch,
+							   NULL);
+			/* out of threads: the ones running take the rest */
+			if (thread == NULL)
+				break;
+			g_ptr_array_add(threads, thread);
 		}
-		info->created = TRUE;
-		info->creation_time = g_get_real_time();
+		if (threads->len == 0)
+			vss_btrfs_snapshot_worker(&batch);
+		for (guint i = 0; i < threads->len; i++)
+			g_thread_join(g_ptr_array_index(threads, i));
+		g_mutex_clear(&batch.mutex);
+	}
+	if (batch.error != NULL) {
+		g_propagate_error(error, batch.error);
+		return FALSE;
 	}
 	return TRUE;
 }
@@ -908,7 +837,7 @@ vss_btrfs_check_record(VssSnapshotInfo *info, GError **error)
 			    info->id);
 		return FALSE;
 	}
-	if (!vss_btrfs_check_path(info->source_path, &error_local)) {
+	if (!vss_path_check_canonical(info->source_path, &error_local)) {
 		g_set_error(error,
 			    VSS_ERROR,
 			    VSS_ERROR_INVALID_ARGUMENT,
@@ -960,7 +889,7 @@ vss_btrfs_open_record_snapshot_dir(VssSnapshotInfo *info, gboolean *gone, GError
 	if (info->volume != NULL) {
 		volume_fd = vss_volume_get_fd(info->volume);
 	} else {
-		source_fd = vss_btrfs_open_path(info->source_path);
+		source_fd = vss_path_open_directory(info->source_path);
 		if (source_fd < 0) {
 			gint errsv = -source_fd;
 			if (errsv == ENOENT || errsv == ENOTDIR) {
@@ -1036,6 +965,15 @@ vss_btrfs_open_record_snapshot_dir(VssSnapshotInfo *info, gboolean *gone, GError
 			    VSS_SNAPSHOT_DIR);
 		return -1;
 	}
+	/* whoever owns the source subvolume could put a .vss-snapshots of
+	 * their own in its place, to have vssd delete their decoy and forget
+	 * the real snapshot */
+	if (!vss_btrfs_check_snapshot_dir_owner(snapdir_fd,
+						info->source_path,
+						VSS_SNAPDIR_STRICT,
+						VSS_ERROR_PROVIDER_FAILURE,
+						error))
+		return -1;
 	return g_steal_fd(&snapdir_fd);
 }
 
@@ -1120,12 +1058,22 @@ vss_btrfs_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info,
 	if (snapshot_fd < 0)
 		return gone;
 
-	/* vss only ever makes read-only snapshots; anything else is not ours */
+	/* vss makes snapshots writable and seals them read-only before their
+	 * set is done (docs/design.md §4c): a writable subvolume is one of ours
+	 * only before that */
 	errno = 0;
 	err = btrfs_util_get_subvolume_read_only_fd(snapshot_fd, &read_only);
-	if (err == BTRFS_UTIL_OK && read_only) {
+	if (err == BTRFS_UTIL_OK) {
 		errno = 0;
 		err = btrfs_util_subvolume_id_fd(snapshot_fd, &subvol_id);
+	}
+	if (err == BTRFS_UTIL_OK && !read_only && info->sealed) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "refusing to delete %s: it is a writable subvolume, not a snapshot",
+			    info->snapshot_path);
+		return FALSE;
 	}
 	if (err != BTRFS_UTIL_OK) {
 		g_autofree gchar *reason = vss_btrfs_util_error_to_string(err, errno);
@@ -1135,14 +1083,6 @@ vss_btrfs_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info,
 			    "cannot delete %s: %s",
 			    info->snapshot_path,
 			    reason);
-		return FALSE;
-	}
-	if (!read_only) {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_PROVIDER_FAILURE,
-			    "refusing to delete %s: it is a writable subvolume, not a snapshot",
-			    info->snapshot_path);
 		return FALSE;
 	}
 	vss_fd_clear(&snapshot_fd);
@@ -1203,10 +1143,348 @@ vss_btrfs_provider_snapshot_exists(VssProvider *provider, VssSnapshotInfo *info,
 		return FALSE;
 	}
 
-	/* a writable subvolume by that name is not one vss made */
+	/* a writable subvolume by that name is ours only before it is sealed */
 	if (btrfs_util_get_subvolume_read_only_fd(snapshot_fd, &read_only) != BTRFS_UTIL_OK)
 		return FALSE;
+	return read_only || !info->sealed;
+}
+
+/* a record's snapshot, opened for reading; -1 when it cannot be */
+static gint
+vss_btrfs_open_record_snapshot(VssSnapshotInfo *info, GError **error)
+{
+	g_auto(VssFd) snapdir_fd = -1;
+	gboolean gone = FALSE;
+	gint fd = -1;
+
+	if (!vss_btrfs_check_record(info, error))
+		return -1;
+	snapdir_fd = vss_btrfs_open_record_snapshot_dir(info, &gone, error);
+	if (snapdir_fd >= 0)
+		fd = vss_btrfs_open_snapshot(snapdir_fd, info, &gone, error);
+	if (fd < 0 && gone) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "snapshot %s is gone",
+			    info->snapshot_path);
+	}
+	return fd;
+}
+
+static gint
+vss_btrfs_provider_open_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
+{
+	return vss_btrfs_open_record_snapshot(info, error);
+}
+
+static gboolean
+vss_btrfs_provider_snapshot_is_sealed(VssProvider *provider, VssSnapshotInfo *info)
+{
+	g_auto(VssFd) fd = vss_btrfs_open_record_snapshot(info, NULL);
+	bool read_only = FALSE;
+
+	if (fd < 0)
+		return TRUE;
+	if (btrfs_util_get_subvolume_read_only_fd(fd, &read_only) != BTRFS_UTIL_OK)
+		return TRUE;
 	return read_only;
+}
+
+static gboolean
+vss_btrfs_provider_seal_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
+{
+	g_auto(VssFd) fd = vss_btrfs_open_record_snapshot(info, error);
+	enum btrfs_util_error err;
+
+	if (fd < 0)
+		return FALSE;
+	errno = 0;
+	err = btrfs_util_set_subvolume_read_only_fd(fd, true);
+	if (err != BTRFS_UTIL_OK) {
+		g_autofree gchar *reason = vss_btrfs_util_error_to_string(err, errno);
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot make %s read-only: %s",
+			    info->snapshot_path,
+			    reason);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gchar *
+vss_btrfs_provider_get_path_volume_key(VssProvider *provider, const gchar *path)
+{
+	g_auto(VssFd) fd = vss_path_open_object(path);
+	g_auto(VssFd) dir_fd = -1;
+	g_autofree gchar *dir = NULL;
+	g_autofree gchar *fsid = NULL;
+	struct btrfs_util_subvolume_info info = {0};
+	static const guint8 uuid_zero[sizeof(info.uuid)] = {0};
+	struct statfs sfs;
+	struct stat st;
+	uint64_t id = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return NULL;
+	/* a subvolume is a directory: the one that holds a file holds its
+	 * directory, which is opened (not the file: it could be a FIFO) */
+	dir = S_ISDIR(st.st_mode) ? g_strdup(path) : g_path_get_dirname(path);
+	dir_fd = vss_path_open_directory(dir);
+	if (dir_fd < 0 || fstatfs(dir_fd, &sfs) < 0 ||
+	    sfs.f_type != (__typeof__(sfs.f_type))BTRFS_SUPER_MAGIC)
+		return NULL;
+	/* by id: libbtrfsutil's "the subvolume of this descriptor" (id 0)
+	 * wants the subvolume's root itself, and @dir is anywhere inside */
+	if (btrfs_util_subvolume_id_fd(dir_fd, &id) != BTRFS_UTIL_OK ||
+	    btrfs_util_subvolume_info_fd(dir_fd, id, &info) != BTRFS_UTIL_OK)
+		return NULL;
+	if (memcmp(info.uuid, uuid_zero, sizeof(uuid_zero)) != 0)
+		return vss_btrfs_format_uuid(info.uuid);
+	if (!vss_btrfs_get_fsid(dir_fd, dir, &fsid, NULL))
+		return NULL;
+	return g_strdup_printf("%s:%" G_GUINT64_FORMAT, fsid, (guint64)info.id);
+}
+
+/* ---- files that writers add (docs/design.md §4c) -------------------------------- */
+
+/* the most copied between two looks at the cancellable */
+#define VSS_BTRFS_COPY_CHUNK (16 * 1024 * 1024)
+
+/* the first @size bytes of @src into the empty @dst: by reflink when both are
+ * on one btrfs filesystem, else copied */
+static gboolean
+vss_btrfs_copy_file(gint src, gint dst, goffset size, GCancellable *cancellable, GError **error)
+{
+	loff_t off_in = 0;
+	loff_t off_out = 0;
+	gboolean plain_copy = FALSE;
+
+	if (ioctl(dst, FICLONE, src) == 0)
+		return TRUE;
+	while (off_in < size) {
+		gsize want = (gsize)MIN(size - off_in, VSS_BTRFS_COPY_CHUNK);
+		gssize n;
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		if (!plain_copy) {
+			n = copy_file_range(src, &off_in, dst, &off_out, want, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+				      errno == EOPNOTSUPP)) {
+				plain_copy = TRUE;
+				continue;
+			}
+		} else {
+			g_autofree guint8 *buf = g_malloc(MIN(want, (gsize)1024 * 1024));
+			n = pread(src, buf, MIN(want, (gsize)1024 * 1024), off_in);
+			if (n > 0 && write(dst, buf, (gsize)n) != n)
+				n = -1;
+			if (n > 0) {
+				off_in += n;
+				off_out += n;
+			}
+		}
+		if (n < 0) {
+			gint errsv = errno;
+			if (errsv == EINTR)
+				continue;
+			g_set_error(error,
+				    VSS_ERROR,
+				    errsv == ENOSPC ? VSS_ERROR_LIMIT_REACHED
+						    : VSS_ERROR_PROVIDER_FAILURE,
+				    "cannot copy: %s",
+				    vss_btrfs_failure_reason(errsv));
+			return FALSE;
+		}
+		/* the file shrank under us: what is there is what is copied */
+		if (n == 0)
+			break;
+	}
+	return TRUE;
+}
+
+/*
+ * Opens (making what is missing, as directories of @uid:@gid, mode 0700) the
+ * directory @components[0..n-1] below @root_fd, one component at a time with
+ * O_NOFOLLOW: the components are plain names (no "/", ".", ".."), so nothing
+ * can lead outside the snapshot or through a symlink. The directories made
+ * are appended to @made (relative paths, for an undo).
+ */
+static gint
+vss_btrfs_open_snapshot_subdir(gint root_fd,
+			       gchar **components,
+			       guint n,
+			       uid_t uid,
+			       gid_t gid,
+			       GPtrArray *made,
+			       GError **error)
+{
+	g_auto(VssFd) dir_fd = dup(root_fd);
+	g_autoptr(GString) sofar = g_string_new(NULL);
+
+	for (guint i = 0; i < n && dir_fd >= 0; i++) {
+		gint next = -1;
+
+		if (sofar->len > 0)
+			g_string_append_c(sofar, '/');
+		g_string_append(sofar, components[i]);
+		next =
+		    openat(dir_fd, components[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT) {
+			if (mkdirat(dir_fd, components[i], 0700) < 0 && errno != EEXIST) {
+				gint errsv = errno;
+				g_set_error(error,
+					    VSS_ERROR,
+					    VSS_ERROR_PROVIDER_FAILURE,
+					    "cannot make the directory %s in the snapshot: %s",
+					    sofar->str,
+					    g_strerror(errsv));
+				return -1;
+			}
+			g_ptr_array_add(made, g_strdup(sofar->str));
+			next = openat(dir_fd,
+				      components[i],
+				      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next >= 0 && fchown(next, uid, gid) < 0) {
+				gint errsv = errno;
+				g_close(next, NULL);
+				g_set_error(
+				    error,
+				    VSS_ERROR,
+				    VSS_ERROR_PROVIDER_FAILURE,
+				    "cannot give the directory %s in the snapshot its owner: %s",
+				    sofar->str,
+				    g_strerror(errsv));
+				return -1;
+			}
+		}
+		if (next < 0) {
+			gint errsv = errno;
+			struct stat st;
+			if ((errsv == ENOTDIR || errsv == ELOOP) &&
+			    fstatat(dir_fd, components[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
+				g_set_error(error,
+					    VSS_ERROR,
+					    VSS_ERROR_INVALID_ARGUMENT,
+					    "%s in the snapshot is %s, not a directory",
+					    sofar->str,
+					    S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+				return -1;
+			}
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_PROVIDER_FAILURE,
+				    "cannot open %s in the snapshot: %s",
+				    sofar->str,
+				    g_strerror(errsv));
+			return -1;
+		}
+		vss_fd_clear(&dir_fd);
+		dir_fd = next;
+	}
+	return g_steal_fd(&dir_fd);
+}
+
+static gboolean
+vss_btrfs_provider_add_file(VssProvider *provider,
+			    VssSnapshotInfo *info,
+			    const gchar *relative_path,
+			    gint fd,
+			    GCancellable *cancellable,
+			    GError **error)
+{
+	g_auto(GStrv) components = g_strsplit(relative_path, "/", -1);
+	g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *tmp_name = NULL;
+	g_auto(VssFd) snapshot_fd = -1;
+	g_auto(VssFd) dir_fd = -1;
+	g_auto(VssFd) tmp_fd = -1;
+	g_autoptr(GError) error_local = NULL;
+	guint n = g_strv_length(components);
+	struct stat st_src;
+	struct stat st_dst;
+
+	for (guint i = 0; i < n; i++) {
+		if (components[i][0] == '\0' || g_strcmp0(components[i], ".") == 0 ||
+		    g_strcmp0(components[i], "..") == 0) {
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "%s is not a canonical path inside the snapshot",
+				    relative_path);
+			return FALSE;
+		}
+	}
+	if (n == 0 || fstat(fd, &st_src) < 0 || !S_ISREG(st_src.st_mode)) {
+		g_set_error_literal(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "the descriptor is not a regular file");
+		return FALSE;
+	}
+	snapshot_fd = vss_btrfs_open_record_snapshot(info, error);
+	if (snapshot_fd < 0)
+		return FALSE;
+	dir_fd = vss_btrfs_open_snapshot_subdir(snapshot_fd,
+						components,
+						n - 1,
+						st_src.st_uid,
+						st_src.st_gid,
+						made,
+						&error_local);
+	if (dir_fd >= 0 && fstatat(dir_fd, components[n - 1], &st_dst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st_dst.st_mode)) {
+		g_set_error(&error_local,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "%s in the snapshot exists and is not a regular file",
+			    relative_path);
+	}
+	/* a name of our own, renamed over the target once it is complete, so
+	 * that a failed copy leaves the snapshot as it was */
+	if (error_local == NULL) {
+		g_autofree gchar *random = g_uuid_string_random();
+		tmp_name = g_strdup_printf(".vss-add-%s", random);
+		tmp_fd = openat(dir_fd,
+				tmp_name,
+				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0600);
+		if (tmp_fd < 0) {
+			gint errsv = errno;
+			g_set_error(&error_local,
+				    VSS_ERROR,
+				    VSS_ERROR_PROVIDER_FAILURE,
+				    "cannot create %s in the snapshot: %s",
+				    relative_path,
+				    g_strerror(errsv));
+		}
+	}
+	if (error_local == NULL &&
+	    vss_btrfs_copy_file(fd, tmp_fd, st_src.st_size, cancellable, &error_local) &&
+	    (fchown(tmp_fd, st_src.st_uid, st_src.st_gid) < 0 ||
+	     fchmod(tmp_fd, st_src.st_mode & 0777) < 0 ||
+	     renameat(dir_fd, tmp_name, dir_fd, components[n - 1]) < 0)) {
+		gint errsv = errno;
+		g_set_error(&error_local,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot place %s in the snapshot: %s",
+			    relative_path,
+			    g_strerror(errsv));
+	}
+	if (error_local == NULL)
+		return TRUE;
+
+	/* undo: nothing of a failed call stays in the snapshot */
+	if (tmp_fd >= 0)
+		unlinkat(dir_fd, tmp_name, 0);
+	for (guint i = made->len; i > 0; i--)
+		unlinkat(snapshot_fd, g_ptr_array_index(made, i - 1), AT_REMOVEDIR);
+	g_propagate_error(error, g_steal_pointer(&error_local));
+	return FALSE;
 }
 
 static void
@@ -1219,6 +1497,11 @@ vss_btrfs_provider_iface_init(VssProviderInterface *iface)
 	iface->create_snapshots = vss_btrfs_provider_create_snapshots;
 	iface->delete_snapshot = vss_btrfs_provider_delete_snapshot;
 	iface->snapshot_exists = vss_btrfs_provider_snapshot_exists;
+	iface->snapshot_is_sealed = vss_btrfs_provider_snapshot_is_sealed;
+	iface->seal_snapshot = vss_btrfs_provider_seal_snapshot;
+	iface->add_file = vss_btrfs_provider_add_file;
+	iface->get_path_volume_key = vss_btrfs_provider_get_path_volume_key;
+	iface->open_snapshot = vss_btrfs_provider_open_snapshot;
 }
 
 static void

@@ -7,6 +7,7 @@
 
 #include "vss-bus-context.h"
 #include "vss-error.h"
+#include "vss-limits.h"
 
 void
 vss_bus_context_export(VssBusContext *ctx, const gchar *path, gpointer iface)
@@ -60,69 +61,80 @@ vss_bus_return_not_owner(GDBusMethodInvocation *invocation, const gchar *path)
 
 /* ---- calls in flight ------------------------------------------------------- */
 
-static void
-vss_bus_context_hold_caller(VssBusContext *ctx, const gchar *sender)
-{
-	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ctx->calls_in_flight, sender));
-	g_hash_table_insert(ctx->calls_in_flight, g_strdup(sender), GUINT_TO_POINTER(n + 1));
-}
-
-/* returns TRUE if @sender is still on the bus */
-static gboolean
-vss_bus_context_release_caller(VssBusContext *ctx, const gchar *sender)
-{
-	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ctx->calls_in_flight, sender));
-	gboolean gone = g_hash_table_contains(ctx->gone_in_flight, sender);
-
-	if (n <= 1) {
-		g_hash_table_remove(ctx->calls_in_flight, sender);
-		g_hash_table_remove(ctx->gone_in_flight, sender);
-	} else {
-		g_hash_table_insert(ctx->calls_in_flight,
-				    g_strdup(sender),
-				    GUINT_TO_POINTER(n - 1));
-	}
-	return !gone;
-}
-
 void
 vss_bus_context_caller_vanished(VssBusContext *ctx, const gchar *name)
 {
-	if (g_hash_table_contains(ctx->calls_in_flight, name))
-		g_hash_table_add(ctx->gone_in_flight, g_strdup(name));
+	GPtrArray *calls = g_hash_table_lookup(ctx->calls_in_flight, name);
+
+	for (guint i = 0; calls != NULL && i < calls->len; i++) {
+		VssCall *call = g_ptr_array_index(calls, i);
+		call->caller_gone = TRUE;
+		g_cancellable_cancel(call->cancellable);
+	}
 }
 
 VssCall *
-vss_call_new(VssBusContext *ctx, GDBusMethodInvocation *invocation, const gchar *path, guint method)
+vss_call_new(VssBusContext *ctx,
+	     GDBusMethodInvocation *invocation,
+	     const gchar *path,
+	     guint method,
+	     GError **error)
 {
-	VssCall *call = g_new0(VssCall, 1);
+	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
+	GPtrArray *calls = g_hash_table_lookup(ctx->calls_in_flight, sender);
+	VssCall *call = NULL;
+
+	/* each waits for polkit or the bus: a caller that keeps interactive
+	 * checks pending must not use up what the service may have outstanding */
+	if (calls != NULL && calls->len >= VSS_LIMIT_CALLS_IN_FLIGHT_PER_CONNECTION) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "%s already has %u calls waiting for authorization, the most one "
+			    "connection may have",
+			    sender,
+			    calls->len);
+		return NULL;
+	}
+	if (calls == NULL) {
+		calls = g_ptr_array_new();
+		g_hash_table_insert(ctx->calls_in_flight, g_strdup(sender), calls);
+	}
+	call = g_new0(VssCall, 1);
 	call->ctx = ctx;
 	g_object_ref(ctx->owner);
 	call->invocation = g_object_ref(invocation);
-	call->sender = g_strdup(g_dbus_method_invocation_get_sender(invocation));
+	call->sender = g_strdup(sender);
 	call->path = g_strdup(path);
 	call->method = method;
-	vss_bus_context_hold_caller(ctx, call->sender);
+	call->cancellable = g_cancellable_new();
+	g_ptr_array_add(calls, call);
 	return call;
 }
 
-gboolean
+void
 vss_call_free(VssCall *call)
 {
-	gboolean still_here = vss_bus_context_release_caller(call->ctx, call->sender);
+	GPtrArray *calls = g_hash_table_lookup(call->ctx->calls_in_flight, call->sender);
+
+	if (calls != NULL) {
+		g_ptr_array_remove_fast(calls, call);
+		if (calls->len == 0)
+			g_hash_table_remove(call->ctx->calls_in_flight, call->sender);
+	}
 	g_object_unref(call->ctx->owner);
 	g_object_unref(call->invocation);
+	g_object_unref(call->cancellable);
 	g_free(call->sender);
 	g_free(call->path);
 	g_free(call->snapshot_id);
 	g_free(call);
-	return still_here;
 }
 
 gboolean
 vss_call_caller_left(VssCall *call)
 {
-	if (!g_hash_table_contains(call->ctx->gone_in_flight, call->sender))
+	if (!call->caller_gone)
 		return FALSE;
 	g_dbus_method_invocation_return_error(call->invocation,
 					      VSS_ERROR,
@@ -130,4 +142,22 @@ vss_call_caller_left(VssCall *call)
 					      "%s left the bus before its call ended",
 					      call->sender);
 	return TRUE;
+}
+
+gboolean
+vss_bus_check_reply_size(GVariant *value, const gchar *method, GError **error)
+{
+	gsize size = g_variant_get_size(value);
+
+	if (size <= VSS_REPLY_SIZE_MAX)
+		return TRUE;
+	g_set_error(error,
+		    VSS_ERROR,
+		    VSS_ERROR_LIMIT_REACHED,
+		    "the reply to %s would be %" G_GSIZE_FORMAT " bytes, more than the %u a "
+		    "reply may have",
+		    method,
+		    size,
+		    (guint)VSS_REPLY_SIZE_MAX);
+	return FALSE;
 }

@@ -31,10 +31,12 @@ typedef struct {
 	GHashTable *backups;   /* VssBackupSession → VssBackupObject */
 	GHashTable *writers;   /* writer id → VssWriterObject */
 	GHashTable *snapshots; /* VssSnapshotInfo → VssSnapshotObject */
-	/* a caller that leaves while its call waits (for polkit, say) must
-	 * not get an object made for it afterwards */
-	GHashTable *calls_in_flight; /* unique name → count */
-	GHashTable *gone_in_flight;  /* unique names */
+	/* the calls waiting for the bus or polkit, per caller: a caller that
+	 * leaves has them cancelled, and gets nothing made for it afterwards */
+	GHashTable *calls_in_flight; /* unique name → GPtrArray of VssCall (unowned) */
+	/* CreateSnapshotSet's sets of context "backup": deleted when their
+	 * caller leaves (docs/design.md §4b) */
+	GHashTable *connection_sets; /* set id → unique name */
 } VssBusContext;
 
 void
@@ -60,16 +62,19 @@ typedef struct {
 	gchar *sender;
 	gchar *path; /* the object called, looked up again when the wait is over */
 	guint method;
-	gchar *snapshot_id; /* for Delete: NULL deletes the whole set at @path */
+	gchar *snapshot_id;	   /* for Delete: NULL deletes the whole set at @path */
+	GCancellable *cancellable; /* cancelled when the caller leaves the bus */
+	gboolean caller_gone;
 } VssCall;
 
+/* NULL with LimitReached when the caller has too many calls waiting */
 VssCall *
 vss_call_new(VssBusContext *ctx,
 	     GDBusMethodInvocation *invocation,
 	     const gchar *path,
-	     guint method);
-/* FALSE when the caller left meanwhile */
-gboolean
+	     guint method,
+	     GError **error);
+void
 vss_call_free(VssCall *call);
 /* a caller that left while its call waited gets an error and nothing made
  * for it: TRUE when that is the case (the error is sent) */
@@ -78,8 +83,12 @@ vss_call_caller_left(VssCall *call);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VssCall, vss_call_free)
 
-/* @name left the bus: calls of it still in flight learn so */
+/* @name left the bus: its calls still in flight are cancelled */
 void
 vss_bus_context_caller_vanished(VssBusContext *ctx, const gchar *name);
+
+/* LimitReached unless the reply @value (a tuple) fits in one bus message */
+gboolean
+vss_bus_check_reply_size(GVariant *value, const gchar *method, GError **error);
 
 G_END_DECLS

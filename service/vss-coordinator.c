@@ -7,17 +7,16 @@
 
 #include "vss-coordinator.h"
 #include "vss-error.h"
+#include "vss-limits.h"
 
 struct _VssCoordinator {
 	GObject parent_instance;
-	VssWriterRegistry *registry;
-	VssProvider *provider;
-	VssSnapshotStore *store;
+	VssBackupServices services; /* what every backup session is given */
 	guint next_backup_id;
-	GHashTable *backups;		  /* VssBackupSession → itself (ref) */
-	VssBackupSession *set_lock_owner; /* unowned; rule 10 */
-	GHashTable *sets;		  /* set id → VssSnapshotSet, complete and on disk */
-	GHashTable *deleting;		  /* set ids with a delete under way */
+	GHashTable *backups;   /* VssBackupSession → itself (ref) */
+	GHashTable *sets;      /* set id → VssSnapshotSet with snapshots on disk */
+	GHashTable *announced; /* VssSnapshotInfo (ref): "snapshot-added" was emitted */
+	GHashTable *deleting;  /* set ids with a delete under way */
 };
 
 G_DEFINE_TYPE(VssCoordinator, vss_coordinator, G_TYPE_OBJECT)
@@ -29,21 +28,62 @@ VssWriterRegistry *
 vss_coordinator_get_registry(VssCoordinator *self)
 {
 	g_return_val_if_fail(VSS_IS_COORDINATOR(self), NULL);
-	return self->registry;
+	return self->services.registry;
 }
 
 VssProvider *
 vss_coordinator_get_provider(VssCoordinator *self)
 {
 	g_return_val_if_fail(VSS_IS_COORDINATOR(self), NULL);
-	return self->provider;
+	return self->services.provider;
 }
 
 VssSnapshotStore *
 vss_coordinator_get_store(VssCoordinator *self)
 {
 	g_return_val_if_fail(VSS_IS_COORDINATOR(self), NULL);
-	return self->store;
+	return self->services.store;
+}
+
+VssSetLock *
+vss_coordinator_get_set_lock(VssCoordinator *self)
+{
+	g_return_val_if_fail(VSS_IS_COORDINATOR(self), NULL);
+	return self->services.set_lock;
+}
+
+/* ---- what is on disk, as the bus shows it --------------------------------- */
+
+/*
+ * Follows @set's ->created flags: a snapshot that exists is announced once
+ * ("snapshot-added"), one that is gone is withdrawn ("snapshot-removed"), and
+ * the set is listed while it has any snapshot on disk (docs/design.md §3).
+ */
+static void
+vss_coordinator_sync_set(VssCoordinator *self, VssSnapshotSet *set)
+{
+	g_autoptr(VssSnapshotSet) set_ref G_GNUC_UNUSED = vss_snapshot_set_ref(set);
+	gboolean any = FALSE;
+
+	for (guint i = 0; i < set->snapshots->len; i++) {
+		VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
+		any |= info->created;
+	}
+	if (any && !g_hash_table_contains(self->sets, set->id))
+		g_hash_table_insert(self->sets, g_strdup(set->id), vss_snapshot_set_ref(set));
+	for (guint i = 0; i < set->snapshots->len; i++) {
+		VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
+		gboolean announced = g_hash_table_contains(self->announced, info);
+		if (info->created && !announced) {
+			g_hash_table_add(self->announced, vss_snapshot_info_ref(info));
+			g_signal_emit(self, signals[SIGNAL_SNAPSHOT_ADDED], 0, set, info);
+		} else if (!info->created && announced) {
+			g_signal_emit(self, signals[SIGNAL_SNAPSHOT_REMOVED], 0, set, info);
+			g_hash_table_remove(self->announced, info);
+		}
+	}
+	if (!any && g_hash_table_lookup(self->sets, set->id) == set)
+		g_hash_table_remove(self->sets, set->id);
 }
 
 /* ---- start-up reconciliation ------------------------------------------- */
@@ -58,7 +98,7 @@ vss_coordinator_delete_recorded(VssCoordinator *self, VssSnapshotSet *set)
 	for (guint i = 0; i < set->snapshots->len; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
 		g_autoptr(GError) error = NULL;
-		if (!vss_provider_delete_snapshot(self->provider, info, &error)) {
+		if (!vss_provider_delete_snapshot(self->services.provider, info, &error)) {
 			g_warning("cannot delete snapshot %s of set %s: %s",
 				  info->snapshot_path,
 				  set->id,
@@ -78,7 +118,7 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 
 	g_return_val_if_fail(VSS_IS_COORDINATOR(self), FALSE);
 
-	sets = vss_snapshot_store_load_all(self->store, error);
+	sets = vss_snapshot_store_load_all(self->services.store, error);
 	if (sets == NULL)
 		return FALSE;
 	for (guint i = 0; i < sets->len; i++) {
@@ -87,6 +127,19 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 		gboolean unknown = FALSE;
 		g_autoptr(GError) error_local = NULL;
 
+		/* a set whose snapshots are still writable was never finished,
+		 * whatever its record says (docs/design.md §4c, §5) */
+		for (guint j = 0; j < set->snapshots->len && set->complete; j++) {
+			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, j);
+			if (info->created &&
+			    vss_provider_snapshot_exists(self->services.provider, info, NULL) &&
+			    !vss_provider_snapshot_is_sealed(self->services.provider, info)) {
+				g_message("snapshot %s of set %s is still writable",
+					  info->snapshot_path,
+					  set->id);
+				set->complete = FALSE;
+			}
+		}
 		/* the requester of an incomplete or backup-context set is gone */
 		if (!set->complete || set->context == VSS_SNAPSHOT_CONTEXT_BACKUP) {
 			g_message("snapshot set %s is %s: deleting its snapshots",
@@ -97,7 +150,7 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 				/* keep the record: the next start tries again */
 				continue;
 			}
-			if (!vss_snapshot_store_remove(self->store, set->id, &error_local))
+			if (!vss_snapshot_store_remove(self->services.store, set->id, &error_local))
 				g_warning("%s", error_local->message);
 			continue;
 		}
@@ -108,7 +161,9 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 			g_autoptr(GError) error_exists = NULL;
 			if (!info->created)
 				continue;
-			if (!vss_provider_snapshot_exists(self->provider, info, &error_exists)) {
+			if (!vss_provider_snapshot_exists(self->services.provider,
+							  info,
+							  &error_exists)) {
 				if (error_exists != NULL) {
 					/* its filesystem is away: neither list nor
 					 * forget the set; the next start looks again */
@@ -129,17 +184,35 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 		if (unknown)
 			continue;
 		if (n_present == 0) {
-			if (!vss_snapshot_store_remove(self->store, set->id, &error_local))
+			if (!vss_snapshot_store_remove(self->services.store, set->id, &error_local))
 				g_warning("%s", error_local->message);
 			continue;
 		}
 		g_message("snapshot set %s: %u persistent snapshot(s)", set->id, n_present);
-		vss_coordinator_add_snapshot_set(self, set);
+		vss_coordinator_sync_set(self, set);
 	}
 	return TRUE;
 }
 
 /* ---- backups -------------------------------------------------------------- */
+
+static void
+vss_coordinator_set_changed_cb(VssBackupSession *backup, VssSnapshotSet *set, gpointer user_data)
+{
+	vss_coordinator_sync_set(VSS_COORDINATOR(user_data), set);
+}
+
+static void
+vss_coordinator_released_cb(VssBackupSession *backup, gpointer user_data)
+{
+	VssCoordinator *self = VSS_COORDINATOR(user_data);
+	g_autoptr(VssBackupSession) backup_ref G_GNUC_UNUSED = g_object_ref(backup);
+
+	g_signal_handlers_disconnect_by_data(backup, self);
+	if (!g_hash_table_remove(self->backups, backup))
+		return;
+	g_signal_emit(self, signals[SIGNAL_BACKUP_RELEASED], 0, backup);
+}
 
 VssBackupSession *
 vss_coordinator_create_backup(VssCoordinator *self, const gchar *object_path)
@@ -148,7 +221,9 @@ vss_coordinator_create_backup(VssCoordinator *self, const gchar *object_path)
 
 	g_return_val_if_fail(VSS_IS_COORDINATOR(self), NULL);
 
-	backup = vss_backup_session_new(self, self->next_backup_id++, object_path);
+	backup = vss_backup_session_new(&self->services, self->next_backup_id++, object_path);
+	g_signal_connect(backup, "set-changed", G_CALLBACK(vss_coordinator_set_changed_cb), self);
+	g_signal_connect(backup, "released", G_CALLBACK(vss_coordinator_released_cb), self);
 	g_hash_table_add(self->backups, g_object_ref(backup));
 	g_debug("%s: created", object_path);
 	return backup;
@@ -168,84 +243,22 @@ vss_coordinator_get_backups(VssCoordinator *self)
 	return backups;
 }
 
-void
-vss_coordinator_backup_released(VssCoordinator *self, VssBackupSession *backup)
+VssBackupSession *
+vss_coordinator_find_backup_of_set(VssCoordinator *self, const gchar *set_id)
 {
-	g_autoptr(VssBackupSession) backup_ref G_GNUC_UNUSED = g_object_ref(backup);
+	GHashTableIter iter;
+	gpointer key = NULL;
 
-	g_return_if_fail(VSS_IS_COORDINATOR(self));
-	if (self->set_lock_owner == backup)
-		self->set_lock_owner = NULL;
-	if (!g_hash_table_remove(self->backups, backup))
-		return;
-	g_signal_emit(self, signals[SIGNAL_BACKUP_RELEASED], 0, backup);
-}
-
-gboolean
-vss_coordinator_acquire_set_lock(VssCoordinator *self, VssBackupSession *owner, GError **error)
-{
-	g_return_val_if_fail(VSS_IS_COORDINATOR(self), FALSE);
-
-	if (self->set_lock_owner != NULL && self->set_lock_owner != owner) {
-		g_set_error(error,
-			    VSS_ERROR,
-			    VSS_ERROR_SNAPSHOT_SET_IN_PROGRESS,
-			    "snapshot set %s of %s is in progress; one set is made at a time",
-			    vss_backup_session_get_snapshot_set_id(self->set_lock_owner),
-			    vss_backup_session_get_object_path(self->set_lock_owner));
-		return FALSE;
+	g_return_val_if_fail(VSS_IS_COORDINATOR(self), NULL);
+	g_hash_table_iter_init(&iter, self->backups);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (g_strcmp0(vss_backup_session_get_snapshot_set_id(key), set_id) == 0)
+			return key;
 	}
-	self->set_lock_owner = owner;
-	return TRUE;
-}
-
-void
-vss_coordinator_release_set_lock(VssCoordinator *self, VssBackupSession *owner)
-{
-	g_return_if_fail(VSS_IS_COORDINATOR(self));
-	if (self->set_lock_owner == owner)
-		self->set_lock_owner = NULL;
+	return NULL;
 }
 
 /* ---- snapshot sets ------------------------------------------------------------ */
-
-void
-vss_coordinator_add_snapshot_set(VssCoordinator *self, VssSnapshotSet *set)
-{
-	g_return_if_fail(VSS_IS_COORDINATOR(self));
-
-	if (g_hash_table_contains(self->sets, set->id))
-		return;
-	g_hash_table_insert(self->sets, g_strdup(set->id), vss_snapshot_set_ref(set));
-	for (guint i = 0; i < set->snapshots->len; i++) {
-		VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
-		if (info->created)
-			g_signal_emit(self, signals[SIGNAL_SNAPSHOT_ADDED], 0, set, info);
-	}
-}
-
-static void
-vss_coordinator_emit_removed(VssCoordinator *self, VssSnapshotSet *set, VssSnapshotInfo *info)
-{
-	g_signal_emit(self, signals[SIGNAL_SNAPSHOT_REMOVED], 0, set, info);
-}
-
-void
-vss_coordinator_remove_snapshot_set(VssCoordinator *self, VssSnapshotSet *set)
-{
-	g_autoptr(VssSnapshotSet) set_ref G_GNUC_UNUSED = vss_snapshot_set_ref(set);
-
-	g_return_if_fail(VSS_IS_COORDINATOR(self));
-
-	if (g_hash_table_lookup(self->sets, set->id) != set)
-		return;
-	g_hash_table_remove(self->sets, set->id);
-	for (guint i = 0; i < set->snapshots->len; i++) {
-		VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
-		if (info->created)
-			vss_coordinator_emit_removed(self, set, info);
-	}
-}
 
 GPtrArray *
 vss_coordinator_get_snapshot_sets(VssCoordinator *self)
@@ -266,23 +279,6 @@ vss_coordinator_lookup_snapshot_set(VssCoordinator *self, const gchar *set_id)
 {
 	g_return_val_if_fail(VSS_IS_COORDINATOR(self), NULL);
 	return g_hash_table_lookup(self->sets, set_id);
-}
-
-/* a set its own backup is still working on (rule 10, or an abort/release) */
-static VssBackupSession *
-vss_coordinator_find_busy_owner(VssCoordinator *self, const gchar *set_id)
-{
-	GHashTableIter iter;
-	gpointer key = NULL;
-
-	g_hash_table_iter_init(&iter, self->backups);
-	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		VssBackupSession *backup = key;
-		if (g_strcmp0(vss_backup_session_get_snapshot_set_id(backup), set_id) == 0 &&
-		    vss_backup_session_is_busy(backup))
-			return backup;
-	}
-	return NULL;
 }
 
 typedef struct {
@@ -306,28 +302,26 @@ vss_coordinator_delete_snapshots_cb(GObject *source, GAsyncResult *res, gpointer
 	VssDeleteData *data = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
 	gboolean ok = vss_provider_delete_snapshots_finish(VSS_PROVIDER(source), res, &error);
+	VssBackupSession *backup = vss_coordinator_find_backup_of_set(self, data->set->id);
 	gboolean any_left = FALSE;
 
 	g_hash_table_remove(self->deleting, data->set->id);
 
 	/* what was deleted goes, even when a later one failed */
-	for (guint i = 0; i < data->snapshots->len; i++) {
-		VssSnapshotInfo *info = g_ptr_array_index(data->snapshots, i);
-		if (!info->created)
-			vss_coordinator_emit_removed(self, data->set, info);
-	}
+	vss_coordinator_sync_set(self, data->set);
+	if (backup != NULL)
+		vss_backup_session_snapshots_changed(backup);
 	for (guint i = 0; i < data->set->snapshots->len; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(data->set->snapshots, i);
 		any_left |= info->created;
 	}
 	if (!any_left) {
 		g_autoptr(GError) error_store = NULL;
-		g_hash_table_remove(self->sets, data->set->id);
-		if (!vss_snapshot_store_remove(self->store, data->set->id, &error_store))
+		if (!vss_snapshot_store_remove(self->services.store, data->set->id, &error_store))
 			g_warning("%s", error_store->message);
 	} else {
 		g_autoptr(GError) error_store = NULL;
-		if (!vss_snapshot_store_save(self->store, data->set, &error_store))
+		if (!vss_snapshot_store_save(self->services.store, data->set, &error_store))
 			g_warning("%s", error_store->message);
 	}
 	if (!ok) {
@@ -362,15 +356,15 @@ vss_coordinator_delete_snapshots_async(VssCoordinator *self,
 					quoted);
 		return;
 	}
-	if (self->set_lock_owner != NULL &&
-	    g_strcmp0(vss_backup_session_get_snapshot_set_id(self->set_lock_owner), set_id) == 0 &&
-	    vss_coordinator_lookup_snapshot_set(self, set_id) == NULL) {
+	/* rule 10: a set is not deleted under the backup that makes it */
+	owner = vss_coordinator_find_backup_of_set(self, set_id);
+	if (owner != NULL && vss_set_lock_get_holder(self->services.set_lock) == owner) {
 		g_task_return_new_error(task,
 					VSS_ERROR,
 					VSS_ERROR_SNAPSHOT_SET_IN_PROGRESS,
 					"snapshot set %s is still being made by %s",
 					set_id,
-					vss_backup_session_get_object_path(self->set_lock_owner));
+					vss_backup_session_get_object_path(owner));
 		return;
 	}
 	set = vss_coordinator_lookup_snapshot_set(self, set_id);
@@ -382,7 +376,8 @@ vss_coordinator_delete_snapshots_async(VssCoordinator *self,
 					set_id);
 		return;
 	}
-	owner = vss_coordinator_find_busy_owner(self, set_id);
+	if (owner != NULL && !vss_backup_session_is_busy(owner))
+		owner = NULL;
 	if (owner != NULL || g_hash_table_contains(self->deleting, set_id)) {
 		g_task_return_new_error(task,
 					VSS_ERROR,
@@ -416,7 +411,7 @@ vss_coordinator_delete_snapshots_async(VssCoordinator *self,
 		return;
 	}
 	g_hash_table_add(self->deleting, g_strdup(set_id));
-	vss_provider_delete_snapshots_async(self->provider,
+	vss_provider_delete_snapshots_async(self->services.provider,
 					    data->snapshots,
 					    TRUE,
 					    NULL,
@@ -426,6 +421,104 @@ vss_coordinator_delete_snapshots_async(VssCoordinator *self,
 
 gboolean
 vss_coordinator_delete_snapshots_finish(VssCoordinator *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+gboolean
+vss_coordinator_check_persistent_limit(VssCoordinator *self, guint uid, GError **error)
+{
+	GHashTableIter iter;
+	gpointer value = NULL;
+	guint n = 0;
+
+	g_return_val_if_fail(VSS_IS_COORDINATOR(self), FALSE);
+	if (uid == 0)
+		return TRUE;
+	g_hash_table_iter_init(&iter, self->sets);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		VssSnapshotSet *set = value;
+		n += set->context == VSS_SNAPSHOT_CONTEXT_PERSISTENT && set->creator_uid == uid;
+	}
+	if (n < VSS_LIMIT_PERSISTENT_SETS_PER_UID)
+		return TRUE;
+	g_set_error(error,
+		    VSS_ERROR,
+		    VSS_ERROR_LIMIT_REACHED,
+		    "uid %u already has %u persistent snapshot sets, the most one user may "
+		    "keep; delete one first",
+		    uid,
+		    n);
+	return FALSE;
+}
+
+/* ---- files that writers add (docs/design.md §4c) ----------------------------- */
+
+static void
+vss_coordinator_add_backup_file_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+
+	if (!vss_backup_session_operation_finish(VSS_BACKUP_SESSION(source), res, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+void
+vss_coordinator_add_backup_file_async(VssCoordinator *self,
+				      VssRegisteredWriter *writer,
+				      guint64 serial,
+				      const gchar *path,
+				      gint fd,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
+	GHashTableIter iter;
+	gpointer key = NULL;
+
+	g_return_if_fail(VSS_IS_COORDINATOR(self));
+	g_task_set_source_tag(task, vss_coordinator_add_backup_file_async);
+
+	if (!vss_writer_registry_was_sent(self->services.registry, writer, serial)) {
+		g_task_return_new_error(task,
+					VSS_ERROR,
+					VSS_ERROR_INVALID_ARGUMENT,
+					"serial %" G_GUINT64_FORMAT
+					" was never sent to writer '%s'",
+					serial,
+					vss_registered_writer_get_name(writer));
+		return;
+	}
+	g_hash_table_iter_init(&iter, self->backups);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		VssBackupSession *backup = key;
+		if (!vss_backup_session_has_pending_post_snapshot(backup, writer, serial))
+			continue;
+		vss_backup_session_add_backup_file_async(backup,
+							 writer,
+							 serial,
+							 path,
+							 fd,
+							 vss_coordinator_add_backup_file_cb,
+							 g_steal_pointer(&task));
+		return;
+	}
+	g_task_return_new_error(task,
+				VSS_ERROR,
+				VSS_ERROR_BAD_STATE,
+				"event %" G_GUINT64_FORMAT " of writer '%s' is not a PostSnapshot "
+				"awaiting its answer",
+				serial,
+				vss_registered_writer_get_name(writer));
+}
+
+gboolean
+vss_coordinator_add_backup_file_finish(VssCoordinator *self, GAsyncResult *res, GError **error)
 {
 	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
 	return g_task_propagate_boolean(G_TASK(res), error);
@@ -484,7 +577,6 @@ static void
 vss_coordinator_dispose(GObject *object)
 {
 	VssCoordinator *self = VSS_COORDINATOR(object);
-	self->set_lock_owner = NULL;
 	g_hash_table_remove_all(self->backups);
 	G_OBJECT_CLASS(vss_coordinator_parent_class)->dispose(object);
 }
@@ -493,9 +585,11 @@ static void
 vss_coordinator_finalize(GObject *object)
 {
 	VssCoordinator *self = VSS_COORDINATOR(object);
-	g_object_unref(self->registry);
-	g_object_unref(self->provider);
-	g_object_unref(self->store);
+	g_object_unref(self->services.registry);
+	g_object_unref(self->services.provider);
+	g_object_unref(self->services.store);
+	g_object_unref(self->services.set_lock);
+	g_hash_table_unref(self->announced);
 	g_hash_table_unref(self->backups);
 	g_hash_table_unref(self->sets);
 	g_hash_table_unref(self->deleting);
@@ -553,14 +647,19 @@ vss_coordinator_init(VssCoordinator *self)
 					   g_free,
 					   (GDestroyNotify)vss_snapshot_set_unref);
 	self->deleting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->announced = g_hash_table_new_full(g_direct_hash,
+						g_direct_equal,
+						(GDestroyNotify)vss_snapshot_info_unref,
+						NULL);
 }
 
 VssCoordinator *
 vss_coordinator_new(VssWriterRegistry *registry, VssProvider *provider, VssSnapshotStore *store)
 {
 	VssCoordinator *self = g_object_new(VSS_TYPE_COORDINATOR, NULL);
-	self->registry = g_object_ref(registry);
-	self->provider = g_object_ref(provider);
-	self->store = g_object_ref(store);
+	self->services.registry = g_object_ref(registry);
+	self->services.provider = g_object_ref(provider);
+	self->services.store = g_object_ref(store);
+	self->services.set_lock = vss_set_lock_new();
 	return self;
 }

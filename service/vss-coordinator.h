@@ -10,6 +10,7 @@
 #include "vss-backup-session.h"
 #include "vss-limits.h"
 #include "vss-provider.h"
+#include "vss-set-lock.h"
 #include "vss-snapshot-store.h"
 #include "vss-writer-registry.h"
 
@@ -23,8 +24,8 @@ G_DECLARE_FINAL_TYPE(VssCoordinator, vss_coordinator, VSS, COORDINATOR, GObject)
  * snapshot-set records, the one-set-at-a-time lock (rule 10) — and the
  * snapshot sets that outlive their backup. Testable without a bus.
  *
- * Signals: "snapshot-added" (VssSnapshotSet *, VssSnapshotInfo *) when a set
- * is complete, once per snapshot; "snapshot-removed" (same) when a snapshot
+ * Signals: "snapshot-added" (VssSnapshotSet *, VssSnapshotInfo *) when a
+ * snapshot is on disk, once per snapshot; "snapshot-removed" (same) when it
  * is deleted; "backup-released" (VssBackupSession *).
  */
 VssCoordinator *
@@ -35,6 +36,8 @@ VssProvider *
 vss_coordinator_get_provider(VssCoordinator *self);
 VssSnapshotStore *
 vss_coordinator_get_store(VssCoordinator *self);
+VssSetLock *
+vss_coordinator_get_set_lock(VssCoordinator *self);
 
 /* start-up reconciliation (DESIGN.md §5): deletes the snapshots of incomplete
  * and backup-context sets, keeps the persistent ones */
@@ -46,7 +49,7 @@ vss_coordinator_create_backup(VssCoordinator *self, const gchar *object_path);
 /* of VssBackupSession, not yet released */
 GPtrArray *
 vss_coordinator_get_backups(VssCoordinator *self);
-/* of VssSnapshotSet: complete sets whose snapshots exist */
+/* of VssSnapshotSet: the sets that have snapshots on disk */
 GPtrArray *
 vss_coordinator_get_snapshot_sets(VssCoordinator *self);
 VssSnapshotSet *
@@ -71,16 +74,26 @@ vss_coordinator_shutdown_async(VssCoordinator *self,
 gboolean
 vss_coordinator_shutdown_finish(VssCoordinator *self, GAsyncResult *res, GError **error);
 
-/* for VssBackupSession */
+/* LimitReached if @uid (other than root) keeps as many persistent sets as it may */
 gboolean
-vss_coordinator_acquire_set_lock(VssCoordinator *self, VssBackupSession *owner, GError **error);
+vss_coordinator_check_persistent_limit(VssCoordinator *self, guint uid, GError **error);
+
+/* the live (not released) backup whose set is @set_id, or NULL */
+VssBackupSession *
+vss_coordinator_find_backup_of_set(VssCoordinator *self, const gchar *set_id);
+
+/* Writer.AddBackupFile (docs/design.md §4c): InvalidArgument for a serial
+ * never sent to @writer, BadState for one that is not a pending PostSnapshot;
+ * then as vss_backup_session_add_backup_file_async() */
 void
-vss_coordinator_release_set_lock(VssCoordinator *self, VssBackupSession *owner);
-void
-vss_coordinator_add_snapshot_set(VssCoordinator *self, VssSnapshotSet *set);
-void
-vss_coordinator_remove_snapshot_set(VssCoordinator *self, VssSnapshotSet *set);
-void
-vss_coordinator_backup_released(VssCoordinator *self, VssBackupSession *backup);
+vss_coordinator_add_backup_file_async(VssCoordinator *self,
+				      VssRegisteredWriter *writer,
+				      guint64 serial,
+				      const gchar *path,
+				      gint fd,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data);
+gboolean
+vss_coordinator_add_backup_file_finish(VssCoordinator *self, GAsyncResult *res, GError **error);
 
 G_END_DECLS

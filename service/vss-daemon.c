@@ -45,10 +45,21 @@ vss_daemon_peer_vanished(VssDaemon *self, const gchar *name)
 	g_autoptr(GPtrArray) to_release = g_ptr_array_new();
 	g_autofree gchar *reason = g_strdup_printf("%s left the bus", name);
 	GHashTableIter iter;
+	gpointer key = NULL;
 	gpointer value = NULL;
 
 	vss_authority_forget(ctx->authority, name);
 	vss_bus_context_caller_vanished(ctx, name);
+
+	/* CreateSnapshotSet's sets of context "backup" go with their caller */
+	g_hash_table_iter_init(&iter, ctx->connection_sets);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (g_strcmp0(value, name) != 0)
+			continue;
+		g_message("snapshot set %s: %s", (const gchar *)key, reason);
+		vss_coordinator_delete_snapshots_async(ctx->coordinator, key, NULL, NULL, NULL);
+		g_hash_table_iter_remove(&iter);
+	}
 
 	g_hash_table_iter_init(&iter, ctx->backups);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
@@ -176,7 +187,7 @@ vss_daemon_finalize(GObject *object)
 	g_hash_table_unref(ctx->writers);
 	g_hash_table_unref(ctx->snapshots);
 	g_hash_table_unref(ctx->calls_in_flight);
-	g_hash_table_unref(ctx->gone_in_flight);
+	g_hash_table_unref(ctx->connection_sets);
 	g_clear_object(&self->manager);
 	g_clear_object(&ctx->object_manager);
 	g_clear_object(&ctx->authority);
@@ -213,8 +224,11 @@ vss_daemon_init(VssDaemon *self)
 					       g_direct_equal,
 					       NULL,
 					       (GDestroyNotify)vss_snapshot_object_free);
-	ctx->calls_in_flight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	ctx->gone_in_flight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ctx->calls_in_flight = g_hash_table_new_full(g_str_hash,
+						     g_str_equal,
+						     g_free,
+						     (GDestroyNotify)g_ptr_array_unref);
+	ctx->connection_sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 VssDaemon *

@@ -16,6 +16,13 @@
 /* live Writer objects registered by one connection */
 #define VSS_LIMIT_WRITERS_PER_CONNECTION 64
 
+/* live Writer objects of one uid other than root, over all its connections */
+#define VSS_LIMIT_WRITERS_PER_UID 128
+
+/* live Writer objects in all: with the metadata bound below, this keeps
+ * every reply that lists writers far below the bus's message limit */
+#define VSS_LIMIT_WRITERS_TOTAL 2048
+
 /* live BackupComponents objects with owner "connection" made by one connection */
 #define VSS_LIMIT_BACKUPS_PER_CONNECTION 16
 
@@ -23,7 +30,23 @@
  * their connection, so the per-connection bound alone would not hold them */
 #define VSS_LIMIT_USER_BACKUPS_PER_UID 16
 
-/* subvolumes in one snapshot set (DESIGN.md §5) */
+/* persistent snapshot sets that one uid other than root has made and not
+ * deleted: they outlive every connection */
+#define VSS_LIMIT_PERSISTENT_SETS_PER_UID 64
+
+/* calls of one connection waiting for the bus or polkit at once: each holds
+ * an outstanding polkit check, of which the service may have only so many */
+#define VSS_LIMIT_CALLS_IN_FLIGHT_PER_CONNECTION 16
+
+/* the largest reply vssd sends: the system bus refuses (and disconnects the
+ * sender of) a message over 32 MiB; a bigger reply is a LimitReached */
+#define VSS_REPLY_SIZE_MAX (16 * 1024 * 1024)
+
+/* what AddBackupFile may add to the snapshots, per writer and backup
+ * (docs/design.md §4c) */
+#define VSS_WRITER_BACKUP_FILES_MAX_BYTES ((guint64)1024 * 1024 * 1024)
+
+/* subvolumes in one snapshot set (docs/design.md §5) */
 #define VSS_SNAPSHOT_SET_MAX_VOLUMES 64
 
 /*
@@ -36,10 +59,13 @@
  */
 #define VSS_WRITER_PENDING_EVENTS_MAX 32
 
+/* CreateSnapshotSet's "description", in bytes */
+#define VSS_SNAPSHOT_SET_DESCRIPTION_MAX 256
+
 /* a writer's name, in characters */
 #define VSS_WRITER_NAME_MAX 256
 
-/* a writer's metadata (SetMetadata), serialized, in bytes */
+/* a writer's metadata (SetMetadata and RegisterWriter's paths), serialized, in bytes */
 #define VSS_WRITER_METADATA_MAX 65536
 
 /* the message of a writer's Fail, in bytes */

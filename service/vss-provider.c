@@ -147,6 +147,79 @@ vss_provider_delete_snapshot(VssProvider *self, VssSnapshotInfo *snapshot, GErro
 	return iface->delete_snapshot(self, snapshot, error);
 }
 
+/**
+ * vss_provider_snapshot_is_sealed:
+ * @self: a #VssProvider
+ * @snapshot: a snapshot that exists
+ *
+ * Returns: %TRUE if the snapshot is read-only (providers that cannot tell
+ *   say %TRUE)
+ */
+gboolean
+vss_provider_snapshot_is_sealed(VssProvider *self, VssSnapshotInfo *snapshot)
+{
+	VssProviderInterface *iface;
+
+	g_return_val_if_fail(VSS_IS_PROVIDER(self), TRUE);
+	g_return_val_if_fail(snapshot != NULL, TRUE);
+
+	iface = VSS_PROVIDER_GET_IFACE(self);
+	if (iface->snapshot_is_sealed == NULL)
+		return TRUE;
+	return iface->snapshot_is_sealed(self, snapshot);
+}
+
+/**
+ * vss_provider_get_path_volume_key:
+ * @self: a #VssProvider
+ * @path: an absolute, canonical path
+ *
+ * Returns: (transfer full) (nullable): the key of the volume that holds
+ *   @path, or %NULL when it lies on none (docs/design.md §4a)
+ */
+gchar *
+vss_provider_get_path_volume_key(VssProvider *self, const gchar *path)
+{
+	VssProviderInterface *iface;
+
+	g_return_val_if_fail(VSS_IS_PROVIDER(self), NULL);
+	g_return_val_if_fail(path != NULL, NULL);
+
+	iface = VSS_PROVIDER_GET_IFACE(self);
+	if (iface->get_path_volume_key == NULL)
+		return NULL;
+	return iface->get_path_volume_key(self, path);
+}
+
+/**
+ * vss_provider_open_snapshot:
+ * @self: a #VssProvider
+ * @snapshot: a snapshot that exists
+ * @error: (nullable): a #GError
+ *
+ * Returns: a descriptor of the snapshot's root, opened for reading, or -1
+ *   with @error set
+ */
+gint
+vss_provider_open_snapshot(VssProvider *self, VssSnapshotInfo *snapshot, GError **error)
+{
+	VssProviderInterface *iface;
+
+	g_return_val_if_fail(VSS_IS_PROVIDER(self), -1);
+	g_return_val_if_fail(snapshot != NULL, -1);
+
+	iface = VSS_PROVIDER_GET_IFACE(self);
+	if (iface->open_snapshot == NULL) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_NOT_SUPPORTED,
+			    "the %s provider cannot open snapshots",
+			    vss_provider_get_name(self));
+		return -1;
+	}
+	return iface->open_snapshot(self, snapshot, error);
+}
+
 /* a cancelled task never starts its work; once started it runs to the end,
  * because the caller needs the ->created flags to be true to what exists */
 static gboolean
@@ -255,8 +328,9 @@ vss_provider_create_snapshots_thread(GTask *task,
  * @callback: called when done
  * @user_data: for @callback
  *
- * Creates the snapshots in a worker thread, in order, stopping at the first
- * failure. The worker sets ->created and ->creation_time on each snapshot it
+ * Creates the snapshots in a worker thread (the provider may take them
+ * concurrently), writable until vss_provider_seal_snapshots_async(); after a
+ * failure it makes no more. The worker sets ->created and ->creation_time on each snapshot it
  * makes, so the caller must leave @snapshots alone until @callback runs and
  * then read ->created to know what exists, whatever the result.
  */
@@ -388,5 +462,164 @@ vss_provider_delete_snapshots_finish(VssProvider *self, GAsyncResult *res, GErro
 	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
 	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void
+vss_provider_seal_snapshots_thread(GTask *task,
+				   gpointer source_object,
+				   gpointer task_data,
+				   GCancellable *cancellable)
+{
+	VssProvider *self = VSS_PROVIDER(source_object);
+	VssProviderInterface *iface = VSS_PROVIDER_GET_IFACE(self);
+	GPtrArray *snapshots = task_data;
+
+	if (vss_provider_task_check_cancelled(task, "sealing the snapshots"))
+		return;
+	for (guint i = 0; i < snapshots->len && iface->seal_snapshot != NULL; i++) {
+		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
+		g_autoptr(GError) error = NULL;
+
+		if (!info->created)
+			continue;
+		if (!iface->seal_snapshot(self, info, &error)) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		info->sealed = TRUE;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * vss_provider_seal_snapshots_async:
+ * @self: a #VssProvider
+ * @snapshots: (element-type VssSnapshotInfo): snapshots of one set
+ * @cancellable: (nullable): checked before the work starts
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Makes every created snapshot of @snapshots read-only, in a worker thread;
+ * stops at the first failure.
+ */
+void
+vss_provider_seal_snapshots_async(VssProvider *self,
+				  GPtrArray *snapshots,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+
+	g_return_if_fail(VSS_IS_PROVIDER(self));
+	g_return_if_fail(snapshots != NULL);
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vss_provider_seal_snapshots_async);
+	g_task_set_check_cancellable(task, FALSE);
+	g_task_set_task_data(task, g_ptr_array_ref(snapshots), (GDestroyNotify)g_ptr_array_unref);
+	g_task_run_in_thread(task, vss_provider_seal_snapshots_thread);
+}
+
+gboolean
+vss_provider_seal_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+typedef struct {
+	VssSnapshotInfo *snapshot;
+	gchar *relative_path;
+	gint fd;
+} VssProviderAddFileData;
+
+static void
+vss_provider_add_file_data_free(VssProviderAddFileData *data)
+{
+	vss_snapshot_info_unref(data->snapshot);
+	g_free(data->relative_path);
+	g_free(data);
+}
+
+static void
+vss_provider_add_file_thread(GTask *task,
+			     gpointer source_object,
+			     gpointer task_data,
+			     GCancellable *cancellable)
+{
+	VssProvider *self = VSS_PROVIDER(source_object);
+	VssProviderInterface *iface = VSS_PROVIDER_GET_IFACE(self);
+	VssProviderAddFileData *data = task_data;
+	g_autoptr(GError) error = NULL;
+
+	if (vss_provider_task_check_cancelled(task, "adding a file"))
+		return;
+	if (iface->add_file == NULL) {
+		g_task_return_new_error(task,
+					VSS_ERROR,
+					VSS_ERROR_NOT_SUPPORTED,
+					"the %s provider cannot add files to snapshots",
+					vss_provider_get_name(self));
+		return;
+	}
+	if (!iface->add_file(self,
+			     data->snapshot,
+			     data->relative_path,
+			     data->fd,
+			     cancellable,
+			     &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * vss_provider_add_file_async:
+ * @self: a #VssProvider
+ * @snapshot: a created snapshot that is not sealed yet
+ * @relative_path: where in the snapshot, relative to its root
+ * @fd: an open regular file, borrowed until @callback runs
+ * @cancellable: (nullable): stops a long copy
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Copies @fd into @snapshot in a worker thread (docs/design.md §4c).
+ */
+void
+vss_provider_add_file_async(VssProvider *self,
+			    VssSnapshotInfo *snapshot,
+			    const gchar *relative_path,
+			    gint fd,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	VssProviderAddFileData *data = NULL;
+
+	g_return_if_fail(VSS_IS_PROVIDER(self));
+	g_return_if_fail(snapshot != NULL);
+	g_return_if_fail(relative_path != NULL);
+
+	data = g_new0(VssProviderAddFileData, 1);
+	data->snapshot = vss_snapshot_info_ref(snapshot);
+	data->relative_path = g_strdup(relative_path);
+	data->fd = fd;
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vss_provider_add_file_async);
+	g_task_set_check_cancellable(task, FALSE);
+	g_task_set_task_data(task, data, (GDestroyNotify)vss_provider_add_file_data_free);
+	g_task_run_in_thread(task, vss_provider_add_file_thread);
+}
+
+gboolean
+vss_provider_add_file_finish(VssProvider *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
 	return g_task_propagate_boolean(G_TASK(res), error);
 }

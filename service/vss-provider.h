@@ -36,14 +36,36 @@ struct _VssProviderInterface {
 	/* gets the volumes ready (for example: flushes each filesystem once), so
 	 * that little is left to do while writers are frozen */
 	gboolean (*prepare)(VssProvider *self, GPtrArray *volumes, GError **error);
-	/* creates the snapshots in order, setting ->created and ->creation_time
-	 * on each; stops at the first failure and returns FALSE */
+	/* creates the snapshots, writable (docs/design.md §4c: they are sealed
+	 * later), setting ->created and ->creation_time on each it makes; on a
+	 * failure it makes no more and returns FALSE */
 	gboolean (*create_snapshots)(VssProvider *self, GPtrArray *snapshots, GError **error);
+	/* makes one snapshot read-only */
+	gboolean (*seal_snapshot)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
+	/* places the content of the regular file @fd at @relative_path (no
+	 * "..", no symlink followed) inside @snapshot, keeping its mode and
+	 * owner; creates missing parent directories inside the snapshot only */
+	gboolean (*add_file)(VssProvider *self,
+			     VssSnapshotInfo *snapshot,
+			     const gchar *relative_path,
+			     gint fd,
+			     GCancellable *cancellable,
+			     GError **error);
 	/* deletes one snapshot; a snapshot that is already gone is no error */
 	gboolean (*delete_snapshot)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
 	/* whether the snapshot is still on disk; FALSE with @error set when it
 	 * cannot tell (its filesystem is not mounted) */
 	gboolean (*snapshot_exists)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
+	/* whether an existing snapshot is read-only (a writable one belongs to a
+	 * set that was never finished) */
+	gboolean (*snapshot_is_sealed)(VssProvider *self, VssSnapshotInfo *snapshot);
+	/* a descriptor (O_RDONLY | O_DIRECTORY) of an existing snapshot's root,
+	 * or -1 with @error set; quick, on the main loop (docs/design.md §6a) */
+	gint (*open_snapshot)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
+	/* the key (as VssVolume's) of the subvolume that holds @path, or NULL
+	 * when @path does not exist or is on no volume this provider knows;
+	 * quick, on the main loop (docs/design.md §4a) */
+	gchar *(*get_path_volume_key)(VssProvider *self, const gchar *path);
 };
 
 const gchar *
@@ -57,6 +79,12 @@ vss_provider_snapshot_exists(VssProvider *self, VssSnapshotInfo *snapshot, GErro
 /* blocking: for start-up reconciliation only */
 gboolean
 vss_provider_delete_snapshot(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
+gboolean
+vss_provider_snapshot_is_sealed(VssProvider *self, VssSnapshotInfo *snapshot);
+gchar *
+vss_provider_get_path_volume_key(VssProvider *self, const gchar *path);
+gint
+vss_provider_open_snapshot(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
 
 void
 vss_provider_prepare_async(VssProvider *self,
@@ -75,6 +103,28 @@ vss_provider_create_snapshots_async(VssProvider *self,
 				    gpointer user_data);
 gboolean
 vss_provider_create_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error);
+
+/* makes every created snapshot of @snapshots read-only */
+void
+vss_provider_seal_snapshots_async(VssProvider *self,
+				  GPtrArray *snapshots,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data);
+gboolean
+vss_provider_seal_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error);
+
+/* copies @fd (borrowed until @callback runs) into @snapshot at @relative_path */
+void
+vss_provider_add_file_async(VssProvider *self,
+			    VssSnapshotInfo *snapshot,
+			    const gchar *relative_path,
+			    gint fd,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data);
+gboolean
+vss_provider_add_file_finish(VssProvider *self, GAsyncResult *res, GError **error);
 
 /* deletes every snapshot of @snapshots that ->created says exists (all of them
  * when @only_created is FALSE); on failure goes on with the others and

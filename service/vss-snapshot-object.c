@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <gio/gunixfdlist.h>
+
 #include "vss-error.h"
 #include "vss-snapshot-object.h"
 
@@ -44,6 +46,8 @@ vss_snapshot_object_delete_authorized_cb(GObject *source, GAsyncResult *res, gpo
 		vss_bus_return_error(call->invocation, error);
 		return;
 	}
+	if (vss_call_caller_left(call))
+		return;
 	/* for a delete, the call's path is the set id */
 	vss_coordinator_delete_snapshots_async(call->ctx->coordinator,
 					       call->path,
@@ -59,7 +63,8 @@ handle_snapshot_delete(VssDBusSnapshot *iface,
 {
 	VssSnapshotObject *so = user_data;
 	VssBusContext *ctx = so->ctx;
-	VssCall *call = vss_call_new(ctx, invocation, so->set->id, 0);
+	g_autoptr(GError) error = NULL;
+	VssCall *call = vss_call_new(ctx, invocation, so->set->id, 0, &error);
 	/* the admin sees what goes: the snapshot, and the subvolume it is of */
 	const gchar *details[] = {"snapshot",
 				  so->info->snapshot_path,
@@ -67,13 +72,146 @@ handle_snapshot_delete(VssDBusSnapshot *iface,
 				  so->info->source_path,
 				  NULL};
 
+	if (call == NULL) {
+		vss_bus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
 	call->snapshot_id = g_strdup(so->info->id);
 	vss_authority_check_async(ctx->authority,
 				  invocation,
 				  VSS_ACTION_MANAGE_SNAPSHOTS,
 				  details,
+				  call->cancellable,
 				  vss_snapshot_object_delete_authorized_cb,
 				  call);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- Open (docs/design.md §6a) ------------------------------------------------- */
+
+/* the descriptor of the snapshot's root, opened by the service: below it the
+ * files' own permissions apply, as on the live filesystem */
+static void
+vss_snapshot_object_open_now(VssBusContext *ctx,
+			     GDBusMethodInvocation *invocation,
+			     const gchar *set_id,
+			     const gchar *snapshot_id)
+{
+	VssSnapshotSet *set = vss_coordinator_lookup_snapshot_set(ctx->coordinator, set_id);
+	VssSnapshotInfo *info = set != NULL ? vss_snapshot_set_find(set, snapshot_id) : NULL;
+	g_autoptr(GUnixFDList) fd_list = NULL;
+	g_autoptr(GError) error = NULL;
+	gint fd;
+
+	if (info == NULL || !info->created) {
+		g_dbus_method_invocation_return_error(invocation,
+						      VSS_ERROR,
+						      VSS_ERROR_OBJECT_NOT_FOUND,
+						      "snapshot %s is gone",
+						      snapshot_id);
+		return;
+	}
+	fd = vss_provider_open_snapshot(vss_coordinator_get_provider(ctx->coordinator),
+					info,
+					&error);
+	if (fd < 0) {
+		vss_bus_return_error(invocation, error);
+		return;
+	}
+	fd_list = g_unix_fd_list_new_from_array(&fd, 1);
+	g_dbus_method_invocation_return_value_with_unix_fd_list(invocation,
+								g_variant_new("(h)", 0),
+								fd_list);
+}
+
+static void
+vss_snapshot_object_open_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VssCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!vss_authority_check_finish(VSS_AUTHORITY(source), res, &error)) {
+		vss_bus_return_error(call->invocation, error);
+		return;
+	}
+	if (vss_call_caller_left(call))
+		return;
+	vss_snapshot_object_open_now(call->ctx, call->invocation, call->path, call->snapshot_id);
+}
+
+static void
+vss_snapshot_object_open_uid_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VssCall) call = user_data;
+	VssBusContext *ctx = call->ctx;
+	g_autoptr(GError) error = NULL;
+	VssSnapshotSet *set = NULL;
+	const gchar *details[] = {"snapshot", NULL, NULL};
+	GDBusMethodInvocation *invocation = NULL;
+	GCancellable *cancellable = NULL;
+	guint uid = 0;
+
+	if (!vss_authority_get_uid_finish(VSS_AUTHORITY(source), res, &uid, &error)) {
+		vss_bus_return_error(call->invocation, error);
+		return;
+	}
+	/* the owner of the set: a uid for owner "user" and CreateSnapshotSet */
+	set = vss_coordinator_lookup_snapshot_set(ctx->coordinator, call->path);
+	if (set != NULL && set->owner_uid >= 0 && uid == set->owner_uid) {
+		vss_snapshot_object_open_now(ctx, call->invocation, call->path, call->snapshot_id);
+		return;
+	}
+	/* anyone else needs the right to manage every snapshot */
+	details[1] = call->snapshot_id;
+	invocation = call->invocation;
+	cancellable = call->cancellable;
+	vss_authority_check_async(ctx->authority,
+				  invocation,
+				  VSS_ACTION_MANAGE_SNAPSHOTS,
+				  details,
+				  cancellable,
+				  vss_snapshot_object_open_authorized_cb,
+				  g_steal_pointer(&call));
+}
+
+static gboolean
+handle_snapshot_open(VssDBusSnapshot *iface,
+		     GDBusMethodInvocation *invocation,
+		     GUnixFDList *fd_list,
+		     GVariant *options,
+		     gpointer user_data)
+{
+	VssSnapshotObject *so = user_data;
+	VssBusContext *ctx = so->ctx;
+	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
+	g_autoptr(GError) error = NULL;
+	VssCall *call = NULL;
+
+	if (g_variant_n_children(options) > 0) {
+		const gchar *key = NULL;
+		g_autofree gchar *quoted = NULL;
+		g_variant_get_child(options, 0, "{&sv}", &key, NULL);
+		quoted = vss_str_quote(key);
+		g_dbus_method_invocation_return_error(invocation,
+						      VSS_ERROR,
+						      VSS_ERROR_INVALID_ARGUMENT,
+						      "unknown option '%s': Open takes none",
+						      quoted);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	/* the connection that owns the set's backup */
+	if (so->set->owner_connection != NULL &&
+	    g_strcmp0(so->set->owner_connection, sender) == 0) {
+		vss_snapshot_object_open_now(ctx, invocation, so->set->id, so->info->id);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	call = vss_call_new(ctx, invocation, so->set->id, 0, &error);
+	if (call == NULL) {
+		vss_bus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	call->snapshot_id = g_strdup(so->info->id);
+	vss_authority_get_uid_async(ctx->authority, sender, vss_snapshot_object_open_uid_cb, call);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -100,7 +238,9 @@ vss_snapshot_objects_added_cb(VssCoordinator *coordinator,
 	vss_dbus_snapshot_set_provider(
 	    so->iface,
 	    vss_provider_get_name(vss_coordinator_get_provider(coordinator)));
+	vss_dbus_snapshot_set_description(so->iface, set->description);
 	g_signal_connect(so->iface, "handle-delete", G_CALLBACK(handle_snapshot_delete), so);
+	g_signal_connect(so->iface, "handle-open", G_CALLBACK(handle_snapshot_open), so);
 	g_hash_table_insert(ctx->snapshots, info, so);
 	vss_bus_context_export(ctx, so->path, so->iface);
 }

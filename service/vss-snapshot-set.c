@@ -130,6 +130,7 @@ vss_snapshot_info_new(const gchar *id,
 		self->volume = vss_volume_ref(volume);
 		self->filesystem_key = g_strdup(vss_volume_get_filesystem_key(volume));
 	}
+	self->sealed = TRUE;
 	return self;
 }
 
@@ -176,6 +177,9 @@ vss_snapshot_set_new(const gchar *id, VssSnapshotContext context)
 	self->id = g_strdup(id);
 	self->context = context;
 	self->creation_time = g_get_real_time();
+	self->description = g_strdup("");
+	self->creator_uid = -1;
+	self->owner_uid = -1;
 	self->snapshots = g_ptr_array_new_with_free_func((GDestroyNotify)vss_snapshot_info_unref);
 	return self;
 }
@@ -196,6 +200,8 @@ vss_snapshot_set_unref(VssSnapshotSet *self)
 		return;
 	g_ptr_array_unref(self->snapshots);
 	g_free(self->id);
+	g_free(self->description);
+	g_free(self->owner_connection);
 	g_free(self);
 }
 

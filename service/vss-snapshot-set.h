@@ -50,6 +50,9 @@ typedef struct {
 	VssVolume *volume;     /* nullable */
 	gchar *filesystem_key; /* nullable: the source's filesystem, kept in the record */
 	gboolean created;
+	/* made read-only (docs/design.md §4c); until then it may be writable,
+	 * and only then is a writable subvolume by its name deleted as ours */
+	gboolean sealed;
 } VssSnapshotInfo;
 
 VssSnapshotInfo *
@@ -70,8 +73,17 @@ typedef struct {
 	gint ref_count;
 	gchar *id;
 	VssSnapshotContext context;
-	gboolean complete;    /* marked after Thaw; incomplete sets are deleted at start-up */
+	/* marked once its snapshots are sealed, after PostSnapshot (docs/design.md
+	 * §4c, §5); incomplete sets are deleted at start-up */
+	gboolean complete;
 	gint64 creation_time; /* µs since the epoch */
+	gchar *description;   /* CreateSnapshotSet's "description", else "" */
+	gint64 creator_uid;   /* who made it, -1 if not known: for the per-user bounds */
+	/* who may Open its snapshots (docs/design.md §6a): the uid of a set of
+	 * a BackupComponents with owner "user" or of CreateSnapshotSet, else
+	 * -1; or the connection of one with owner "connection", while known */
+	gint64 owner_uid;
+	gchar *owner_connection;
 	GPtrArray *snapshots; /* of VssSnapshotInfo */
 } VssSnapshotSet;
 

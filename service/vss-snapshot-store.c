@@ -7,8 +7,11 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vss-error.h"
+#include "vss-limits.h"
 #include "vss-snapshot-store.h"
 
 #define VSS_SNAPSHOT_STORE_GROUP_SET	  "SnapshotSet"
@@ -21,6 +24,50 @@ struct _VssSnapshotStore {
 };
 
 G_DEFINE_TYPE(VssSnapshotStore, vss_snapshot_store, G_TYPE_OBJECT)
+
+/*
+ * The records decide what vssd deletes at start-up: whoever else can write
+ * where they are kept could make it delete anything a record may name.
+ * --state-dir may point anywhere, so the directory itself is checked: a real
+ * directory (not a symlink), vssd's own, writable by nobody else.
+ */
+static gboolean
+vss_snapshot_store_check_dir(const gchar *path, GError **error)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		gint errsv = errno;
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_FAILED,
+			    "cannot examine the state directory %s: %s",
+			    path,
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_FAILED,
+			    "the state directory %s is not a directory (a symbolic link?)",
+			    path);
+		return FALSE;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_FAILED,
+			    "refusing the state directory %s: it belongs to uid %u with mode %04o; "
+			    "it must be uid %u's and writable by nobody else",
+			    path,
+			    (guint)st.st_uid,
+			    (guint)(st.st_mode & 07777),
+			    (guint)geteuid());
+		return FALSE;
+	}
+	return TRUE;
+}
 
 static gboolean
 vss_snapshot_store_mkdir(const gchar *path, GError **error)
@@ -35,7 +82,7 @@ vss_snapshot_store_mkdir(const gchar *path, GError **error)
 			    g_strerror(errsv));
 		return FALSE;
 	}
-	return TRUE;
+	return vss_snapshot_store_check_dir(path, error);
 }
 
 /**
@@ -131,6 +178,18 @@ vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **er
 			      vss_snapshot_context_to_string(set->context));
 	g_key_file_set_boolean(kf, VSS_SNAPSHOT_STORE_GROUP_SET, "Complete", set->complete);
 	g_key_file_set_int64(kf, VSS_SNAPSHOT_STORE_GROUP_SET, "CreationTime", set->creation_time);
+	if (set->description[0] != '\0')
+		g_key_file_set_string(kf,
+				      VSS_SNAPSHOT_STORE_GROUP_SET,
+				      "Description",
+				      set->description);
+	if (set->creator_uid >= 0)
+		g_key_file_set_int64(kf,
+				     VSS_SNAPSHOT_STORE_GROUP_SET,
+				     "CreatorUid",
+				     set->creator_uid);
+	if (set->owner_uid >= 0)
+		g_key_file_set_int64(kf, VSS_SNAPSHOT_STORE_GROUP_SET, "OwnerUid", set->owner_uid);
 	for (guint i = 0; i < set->snapshots->len; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
 		g_autofree gchar *group = NULL;
@@ -150,6 +209,7 @@ vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **er
 		g_key_file_set_string(kf, group, "SnapshotPath", info->snapshot_path);
 		g_key_file_set_int64(kf, group, "CreationTime", info->creation_time);
 		g_key_file_set_boolean(kf, group, "Created", info->created);
+		g_key_file_set_boolean(kf, group, "Sealed", info->sealed);
 		/* so that a start-up with that filesystem not mounted can tell a
 		 * missing snapshot from a deleted one */
 		if (info->filesystem_key != NULL)
@@ -274,9 +334,43 @@ vss_snapshot_store_load_snapshot(GKeyFile *kf,
 	info = vss_snapshot_info_new(snapshot_id, set_id, source_path, snapshot_path, NULL);
 	info->creation_time = creation_time;
 	info->created = created;
+	/* records of versions that made snapshots read-only at once have none */
+	if (g_key_file_has_key(kf, group, "Sealed", NULL)) {
+		info->sealed = g_key_file_get_boolean(kf, group, "Sealed", &error_local);
+		if (error_local != NULL) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+	}
 	/* records written before it was kept have none */
 	info->filesystem_key = g_key_file_get_string(kf, group, "Filesystem", NULL);
 	return g_steal_pointer(&info);
+}
+
+/* an optional uid: records of older versions have none */
+static gboolean
+vss_snapshot_store_load_uid(GKeyFile *kf, const gchar *key, gint64 *uid, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	gint64 value;
+
+	if (!g_key_file_has_key(kf, VSS_SNAPSHOT_STORE_GROUP_SET, key, NULL))
+		return TRUE;
+	value = g_key_file_get_int64(kf, VSS_SNAPSHOT_STORE_GROUP_SET, key, &error_local);
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	if (value < 0 || value > G_MAXUINT32) {
+		g_set_error(error,
+			    G_KEY_FILE_ERROR,
+			    G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s is not a uid",
+			    key);
+		return FALSE;
+	}
+	*uid = value;
+	return TRUE;
 }
 
 static VssSnapshotSet *
@@ -343,6 +437,25 @@ vss_snapshot_store_load_set(const gchar *filename, const gchar *set_id, GError *
 	set = vss_snapshot_set_new(set_id, context);
 	set->complete = complete;
 	set->creation_time = creation_time;
+	/* both are optional: records of older versions have neither */
+	if (g_key_file_has_key(kf, VSS_SNAPSHOT_STORE_GROUP_SET, "Description", NULL)) {
+		g_free(set->description);
+		set->description =
+		    g_key_file_get_string(kf, VSS_SNAPSHOT_STORE_GROUP_SET, "Description", error);
+		if (set->description == NULL)
+			return NULL;
+		if (!g_utf8_validate(set->description, -1, NULL) ||
+		    strlen(set->description) > VSS_SNAPSHOT_SET_DESCRIPTION_MAX) {
+			g_set_error_literal(error,
+					    G_KEY_FILE_ERROR,
+					    G_KEY_FILE_ERROR_INVALID_VALUE,
+					    "the description is not valid");
+			return NULL;
+		}
+	}
+	if (!vss_snapshot_store_load_uid(kf, "CreatorUid", &set->creator_uid, error) ||
+	    !vss_snapshot_store_load_uid(kf, "OwnerUid", &set->owner_uid, error))
+		return NULL;
 	for (guint i = 0; snapshot_ids != NULL && snapshot_ids[i] != NULL; i++) {
 		VssSnapshotInfo *info;
 

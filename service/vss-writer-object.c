@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <gio/gunixfdlist.h>
+
 #include "vss-error.h"
 #include "vss-limits.h"
 #include "vss-writer-object.h"
@@ -95,6 +97,32 @@ vss_writer_skeleton_handle_set_metadata(VssDBusWriter *object,
 }
 
 static gboolean
+handle_writer_add_backup_file(VssDBusWriter *iface,
+			      GDBusMethodInvocation *invocation,
+			      GUnixFDList *fd_list,
+			      guint64 serial,
+			      const gchar *path,
+			      GVariant *fd_index,
+			      VssWriterObject *wo);
+
+static gboolean
+vss_writer_skeleton_handle_add_backup_file(VssDBusWriter *object,
+					   GDBusMethodInvocation *invocation,
+					   GUnixFDList *fd_list,
+					   guint64 serial,
+					   const gchar *path,
+					   GVariant *fd_index)
+{
+	return handle_writer_add_backup_file(object,
+					     invocation,
+					     fd_list,
+					     serial,
+					     path,
+					     fd_index,
+					     VSS_WRITER_SKELETON(object)->wo);
+}
+
+static gboolean
 vss_writer_skeleton_handle_unregister(VssDBusWriter *object, GDBusMethodInvocation *invocation)
 {
 	return handle_writer_unregister(object, invocation, VSS_WRITER_SKELETON(object)->wo);
@@ -107,6 +135,7 @@ vss_writer_skeleton_iface_init(VssDBusWriterIface *iface)
 	iface->handle_fail = vss_writer_skeleton_handle_fail;
 	iface->handle_set_metadata = vss_writer_skeleton_handle_set_metadata;
 	iface->handle_unregister = vss_writer_skeleton_handle_unregister;
+	iface->handle_add_backup_file = vss_writer_skeleton_handle_add_backup_file;
 }
 
 G_DEFINE_TYPE_WITH_CODE(VssWriterSkeleton,
@@ -278,6 +307,50 @@ handle_writer_unregister(VssDBusWriter *iface,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* the descriptor stays open (in the call's fd list) until the copy is over */
+static void
+vss_writer_object_add_backup_file_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!vss_coordinator_add_backup_file_finish(VSS_COORDINATOR(source), res, &error)) {
+		vss_bus_return_error(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean
+handle_writer_add_backup_file(VssDBusWriter *iface,
+			      GDBusMethodInvocation *invocation,
+			      GUnixFDList *fd_list,
+			      guint64 serial,
+			      const gchar *path,
+			      GVariant *fd_index,
+			      VssWriterObject *wo)
+{
+	gint32 index = g_variant_get_handle(fd_index);
+
+	if (!vss_writer_object_check_owner(wo, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length(fd_list)) {
+		g_dbus_method_invocation_return_error(invocation,
+						      VSS_ERROR,
+						      VSS_ERROR_INVALID_ARGUMENT,
+						      "no file descriptor came with the call");
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	vss_coordinator_add_backup_file_async(wo->ctx->coordinator,
+					      wo->writer,
+					      serial,
+					      path,
+					      g_unix_fd_list_peek_fds(fd_list, NULL)[index],
+					      vss_writer_object_add_backup_file_cb,
+					      g_object_ref(invocation));
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 vss_writer_object_status_changed_cb(VssRegisteredWriter *writer, gpointer user_data)
 {
@@ -368,9 +441,11 @@ vss_writer_objects_send_event_cb(VssWriterRegistry *registry,
 }
 
 gboolean
-vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, GError **error)
+vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, guint uid, GError **error)
 {
 	guint n = vss_writer_registry_count_by_owner(ctx->registry, sender);
+	guint n_uid = uid != 0 ? vss_writer_registry_count_by_uid(ctx->registry, uid) : 0;
+	guint n_all = vss_writer_registry_get_n_writers(ctx->registry);
 
 	if (n >= VSS_LIMIT_WRITERS_PER_CONNECTION) {
 		g_set_error(error,
@@ -379,6 +454,24 @@ vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, GError **
 			    "%s has already registered %u writers, the most one connection may",
 			    sender,
 			    n);
+		return FALSE;
+	}
+	/* connections are cheap: a user's writers are bounded over all of them */
+	if (n_uid >= VSS_LIMIT_WRITERS_PER_UID) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "uid %u has already registered %u writers, the most one user may",
+			    uid,
+			    n_uid);
+		return FALSE;
+	}
+	if (n_all >= VSS_LIMIT_WRITERS_TOTAL) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "%u writers are registered, the most vssd takes",
+			    n_all);
 		return FALSE;
 	}
 	return TRUE;

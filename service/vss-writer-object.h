@@ -22,9 +22,9 @@ typedef struct {
 	gchar *path;
 } VssWriterObject;
 
-/* LimitReached if @sender may not register one more writer */
+/* LimitReached if @sender, of @uid, may not register one more writer */
 gboolean
-vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, GError **error);
+vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, guint uid, GError **error);
 /* exports @writer, adds it to ctx->writers and returns it */
 VssWriterObject *
 vss_writer_object_new(VssBusContext *ctx, VssRegisteredWriter *writer);

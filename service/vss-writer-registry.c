@@ -5,7 +5,11 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <sys/stat.h>
+
 #include "vss-error.h"
+#include "vss-path.h"
 #include "vss-snapshot-set.h"
 #include "vss-writer-registry.h"
 
@@ -23,9 +27,11 @@ struct _VssRegisteredWriter {
 	gchar *name;
 	gchar *class_id;
 	gchar *owner;
+	guint uid;   /* of the connection that registered it */
+	GStrv paths; /* RegisterWriter's "paths": never NULL, maybe empty */
 	guint freeze_timeout_ms;
 	guint event_timeout_ms;
-	GVariant *metadata; /* a{sv}, without class-id */
+	GVariant *metadata; /* a{sv} of SetMetadata, without class-id and paths */
 	VssWriterState state;
 	VssWriterFailure failure;
 	gchar *failure_message;
@@ -70,6 +76,7 @@ vss_registered_writer_finalize(GObject *object)
 	g_free(self->name);
 	g_free(self->class_id);
 	g_free(self->owner);
+	g_strfreev(self->paths);
 	g_clear_pointer(&self->metadata, g_variant_unref);
 	g_free(self->failure_message);
 	g_array_unref(self->pending);
@@ -128,6 +135,20 @@ vss_registered_writer_get_owner(VssRegisteredWriter *self)
 }
 
 guint
+vss_registered_writer_get_uid(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), 0);
+	return self->uid;
+}
+
+const gchar *const *
+vss_registered_writer_get_paths(VssRegisteredWriter *self)
+{
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), NULL);
+	return (const gchar *const *)self->paths;
+}
+
+guint
 vss_registered_writer_get_freeze_timeout_ms(VssRegisteredWriter *self)
 {
 	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), 0);
@@ -160,6 +181,11 @@ vss_registered_writer_get_metadata(VssRegisteredWriter *self)
 	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), NULL);
 
 	g_variant_builder_add(&builder, "{sv}", "class-id", g_variant_new_string(self->class_id));
+	if (self->paths[0] != NULL)
+		g_variant_builder_add(&builder,
+				      "{sv}",
+				      "paths",
+				      g_variant_new_strv((const gchar *const *)self->paths, -1));
 	g_variant_iter_init(&iter, self->metadata);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
 		g_variant_builder_add(&builder, "{sv}", key, value);
@@ -168,8 +194,71 @@ vss_registered_writer_get_metadata(VssRegisteredWriter *self)
 	return g_variant_ref_sink(g_variant_builder_end(&builder));
 }
 
+/* a path of RegisterWriter's "paths" (docs/design.md §4a, §6a): absolute,
+ * canonical, no symlink anywhere in it; a writer of a user other than root
+ * names only what exists and is that user's, checked on the object itself */
 static gboolean
-validate_paths(GVariant *value, GError **error)
+validate_path(const gchar *path, guint uid, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_auto(VssFd) fd = -1;
+	struct stat st;
+
+	if (strlen(path) > VSS_WRITER_PATH_LENGTH_MAX) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "option 'paths': a path is %" G_GSIZE_FORMAT
+			    " bytes long, at most %u are allowed",
+			    strlen(path),
+			    (guint)VSS_WRITER_PATH_LENGTH_MAX);
+		return FALSE;
+	}
+	if (!vss_path_check_canonical(path, &error_local)) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "option 'paths': %s",
+			    error_local->message);
+		return FALSE;
+	}
+	fd = vss_path_open_object(path);
+	if (fd == -ELOOP) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "option 'paths': %s contains a symbolic link: give the canonical path",
+			    path);
+		return FALSE;
+	}
+	if (uid == 0)
+		return TRUE;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_NOT_AUTHORIZED,
+			    "option 'paths': %s: %s (a writer of a user other than root names "
+			    "only paths that exist and are that user's)",
+			    path,
+			    g_strerror(fd < 0 ? -fd : errno));
+		return FALSE;
+	}
+	if (st.st_uid != uid) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_NOT_AUTHORIZED,
+			    "option 'paths': %s belongs to uid %u, not to uid %u that registers "
+			    "the writer",
+			    path,
+			    (guint)st.st_uid,
+			    uid);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+validate_paths(GVariant *value, guint uid, GError **error)
 {
 	GVariantIter iter;
 	const gchar *path = NULL;
@@ -194,36 +283,115 @@ validate_paths(GVariant *value, GError **error)
 	}
 	g_variant_iter_init(&iter, value);
 	while (g_variant_iter_next(&iter, "&s", &path)) {
-		gsize len = strlen(path);
-		if (len > VSS_WRITER_PATH_LENGTH_MAX) {
-			g_set_error(error,
-				    VSS_ERROR,
-				    VSS_ERROR_LIMIT_REACHED,
-				    "option 'paths': a path is %" G_GSIZE_FORMAT
-				    " bytes long, at most %u are allowed",
-				    len,
-				    (guint)VSS_WRITER_PATH_LENGTH_MAX);
+		if (!validate_path(path, uid, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+check_type(const gchar *key, GVariant *value, const GVariantType *type, GError **error)
+{
+	if (g_variant_is_of_type(value, type))
+		return TRUE;
+	g_set_error(error,
+		    VSS_ERROR,
+		    VSS_ERROR_INVALID_ARGUMENT,
+		    "metadata key '%s' must be of type '%s', not '%s'",
+		    key,
+		    (const gchar *)type,
+		    g_variant_get_type_string(value));
+	return FALSE;
+}
+
+/* "exclude": absolute paths or glob patterns, inside the writer's paths */
+static gboolean
+validate_exclude(GVariant *value, const gchar *const *paths, GError **error)
+{
+	GVariantIter iter;
+	const gchar *pattern = NULL;
+
+	if (!check_type("exclude", value, G_VARIANT_TYPE_STRING_ARRAY, error))
+		return FALSE;
+	g_variant_iter_init(&iter, value);
+	while (g_variant_iter_next(&iter, "&s", &pattern)) {
+		g_autofree gchar *quoted = vss_str_quote(pattern);
+		g_autofree gchar *fixed = NULL;
+		gboolean inside = paths[0] == NULL;
+
+		if (!g_path_is_absolute(pattern)) {
+			g_set_error(
+			    error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "metadata key 'exclude': '%s' is not an absolute path or pattern",
+			    quoted);
 			return FALSE;
 		}
-		if (!g_path_is_absolute(path)) {
-			g_autofree gchar *quoted = vss_str_quote(path);
+		/* the part before the first wildcard must lie in one of the paths */
+		fixed = g_strndup(pattern, strcspn(pattern, "*?["));
+		for (guint i = 0; paths[i] != NULL && !inside; i++)
+			inside =
+			    g_str_has_prefix(fixed, paths[i]) &&
+			    (fixed[strlen(paths[i])] == '/' || fixed[strlen(paths[i])] == '\0');
+		if (!inside) {
 			g_set_error(error,
 				    VSS_ERROR,
 				    VSS_ERROR_INVALID_ARGUMENT,
-				    "option 'paths': '%s' is not an absolute path",
+				    "metadata key 'exclude': '%s' is not inside the writer's paths",
 				    quoted);
 			return FALSE;
 		}
-		/* paths end up in front of an admin (vssctl, logs): no
-		 * terminal escapes or line breaks smuggled in */
-		for (gsize i = 0; i < len; i++) {
-			guchar c = (guchar)path[i];
-			if (c < 0x20 || c == 0x7f) {
-				g_set_error_literal(error,
-						    VSS_ERROR,
-						    VSS_ERROR_INVALID_ARGUMENT,
-						    "option 'paths': a path contains a control "
-						    "character");
+	}
+	return TRUE;
+}
+
+/*
+ * What a writer may say of itself (docs/design.md §3): the keys clients
+ * understand are checked, others are passed through; "class-id" and
+ * "paths" are fixed at registration.
+ */
+static gboolean
+validate_metadata(GVariant *metadata, const gchar *const *paths, GError **error)
+{
+	GVariantIter iter;
+	const gchar *key = NULL;
+	GVariant *value = NULL;
+
+	g_variant_iter_init(&iter, metadata);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) value_owned G_GNUC_UNUSED = value;
+		if (g_strcmp0(key, "class-id") == 0 || g_strcmp0(key, "paths") == 0) {
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "metadata key '%s' is fixed at registration (RegisterWriter)",
+				    key);
+			return FALSE;
+		}
+		if ((g_strcmp0(key, "description") == 0 || g_strcmp0(key, "version") == 0) &&
+		    !check_type(key, value, G_VARIANT_TYPE_STRING, error))
+			return FALSE;
+		if (g_strcmp0(key, "restore-units") == 0 &&
+		    !check_type(key, value, G_VARIANT_TYPE_STRING_ARRAY, error))
+			return FALSE;
+		if (g_strcmp0(key, "exclude") == 0 && !validate_exclude(value, paths, error))
+			return FALSE;
+		if (g_strcmp0(key, "restore-method") == 0) {
+			const gchar *method = NULL;
+			if (!check_type(key, value, G_VARIANT_TYPE_STRING, error))
+				return FALSE;
+			method = g_variant_get_string(value, NULL);
+			if (g_strcmp0(method, "stop-restore-start") != 0 &&
+			    g_strcmp0(method, "restore-if-missing") != 0 &&
+			    g_strcmp0(method, "custom") != 0) {
+				g_autofree gchar *quoted = vss_str_quote(method);
+				g_set_error(error,
+					    VSS_ERROR,
+					    VSS_ERROR_INVALID_ARGUMENT,
+					    "metadata key 'restore-method' is '%s'; known: "
+					    "stop-restore-start, restore-if-missing, custom",
+					    quoted);
 				return FALSE;
 			}
 		}
@@ -231,35 +399,24 @@ validate_paths(GVariant *value, GError **error)
 	return TRUE;
 }
 
-/* the metadata a writer may set: any keys, 'paths' checked, 'class-id' fixed */
+/* one bound for everything a writer's metadata holds, registration included:
+ * GatherWriterMetadata sends it all in one reply */
 static gboolean
-validate_metadata(GVariant *metadata, GError **error)
+check_metadata_size(GVariant *metadata, const gchar *const *paths, GError **error)
 {
-	GVariantIter iter;
-	const gchar *key = NULL;
-	GVariant *value = NULL;
+	gsize size = g_variant_get_size(metadata);
 
-	if (g_variant_get_size(metadata) > VSS_WRITER_METADATA_MAX) {
+	for (guint i = 0; paths[i] != NULL; i++)
+		size += strlen(paths[i]) + 1 + sizeof(guint32);
+	if (size > VSS_WRITER_METADATA_MAX) {
 		g_set_error(error,
 			    VSS_ERROR,
 			    VSS_ERROR_LIMIT_REACHED,
-			    "metadata is %" G_GSIZE_FORMAT " bytes, at most %u are allowed",
-			    g_variant_get_size(metadata),
+			    "the writer's metadata (paths included) would be %" G_GSIZE_FORMAT
+			    " bytes, at most %u are allowed",
+			    size,
 			    (guint)VSS_WRITER_METADATA_MAX);
 		return FALSE;
-	}
-	g_variant_iter_init(&iter, metadata);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) value_owned G_GNUC_UNUSED = value;
-		if (g_strcmp0(key, "class-id") == 0) {
-			g_set_error_literal(error,
-					    VSS_ERROR,
-					    VSS_ERROR_INVALID_ARGUMENT,
-					    "metadata key 'class-id' is fixed at registration");
-			return FALSE;
-		}
-		if (g_strcmp0(key, "paths") == 0 && !validate_paths(value, error))
-			return FALSE;
 	}
 	return TRUE;
 }
@@ -270,7 +427,9 @@ vss_registered_writer_set_metadata(VssRegisteredWriter *self, GVariant *metadata
 	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), FALSE);
 	g_return_val_if_fail(g_variant_is_of_type(metadata, G_VARIANT_TYPE_VARDICT), FALSE);
 
-	if (!validate_metadata(metadata, error))
+	if (!check_metadata_size(metadata, (const gchar *const *)self->paths, error))
+		return FALSE;
+	if (!validate_metadata(metadata, (const gchar *const *)self->paths, error))
 		return FALSE;
 	g_clear_pointer(&self->metadata, g_variant_unref);
 	self->metadata = g_variant_ref_sink(metadata);
@@ -501,22 +660,26 @@ typedef struct {
 	guint freeze_timeout_ms;
 	guint event_timeout_ms;
 	gchar *class_id; /* NULL: none given */
-	GVariant *metadata;
+	GStrv paths;
 } VssRegistration;
 
 static void
 vss_registration_clear(VssRegistration *reg)
 {
 	g_clear_pointer(&reg->class_id, g_free);
-	g_clear_pointer(&reg->metadata, g_variant_unref);
+	g_clear_pointer(&reg->paths, g_strfreev);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VssRegistration, vss_registration_clear)
 
 static gboolean
-parse_registration(const gchar *name, GVariant *options, VssRegistration *reg, GError **error)
+parse_registration(const gchar *name,
+		   GVariant *options,
+		   guint uid,
+		   VssRegistration *reg,
+		   GError **error)
 {
-	g_auto(GVariantBuilder) metadata = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) empty = g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	GVariantIter iter;
 	const gchar *key = NULL;
 	GVariant *value = NULL;
@@ -547,9 +710,10 @@ parse_registration(const gchar *name, GVariant *options, VssRegistration *reg, G
 			g_free(reg->class_id);
 			reg->class_id = g_ascii_strdown(g_variant_get_string(value, NULL), -1);
 		} else if (g_strcmp0(key, "paths") == 0) {
-			if (!validate_paths(value, error))
+			if (!validate_paths(value, uid, error))
 				return FALSE;
-			g_variant_builder_add(&metadata, "{sv}", "paths", value);
+			g_strfreev(reg->paths);
+			reg->paths = g_variant_dup_strv(value, NULL);
 		} else {
 			g_autofree gchar *quoted = vss_str_quote(key);
 			g_set_error(error,
@@ -561,18 +725,65 @@ parse_registration(const gchar *name, GVariant *options, VssRegistration *reg, G
 			return FALSE;
 		}
 	}
-	reg->metadata = g_variant_ref_sink(g_variant_builder_end(&metadata));
-	return TRUE;
+	if (reg->paths == NULL)
+		reg->paths = g_new0(gchar *, 1);
+
+	/* docs/design.md §6a: a user's writer takes part only in backups of the
+	 * user's own data, and cannot hold them for long */
+	if (uid != 0 && reg->paths[0] == NULL) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_NOT_AUTHORIZED,
+			    "a writer registered by uid %u must name the paths of its data "
+			    "(option 'paths')",
+			    uid);
+		return FALSE;
+	}
+	if (uid != 0 && reg->freeze_timeout_ms > VSS_WRITER_FREEZE_TIMEOUT_DEFAULT_MS) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "option 'freeze-timeout-ms' is %u ms; a writer of a user other than "
+			    "root may have at most %u",
+			    reg->freeze_timeout_ms,
+			    (guint)VSS_WRITER_FREEZE_TIMEOUT_DEFAULT_MS);
+		return FALSE;
+	}
+	if (uid != 0 && reg->event_timeout_ms > VSS_WRITER_EVENT_TIMEOUT_DEFAULT_MS) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "option 'event-timeout-ms' is %u ms; a writer of a user other than "
+			    "root may have at most %u",
+			    reg->event_timeout_ms,
+			    (guint)VSS_WRITER_EVENT_TIMEOUT_DEFAULT_MS);
+		return FALSE;
+	}
+	return check_metadata_size(empty, (const gchar *const *)reg->paths, error);
 }
 
 gboolean
-vss_writer_registry_check_registration(const gchar *name, GVariant *options, GError **error)
+vss_writer_registry_check_registration(const gchar *name,
+				       GVariant *options,
+				       guint uid,
+				       GError **error)
 {
 	g_auto(VssRegistration) reg = {0};
 
 	g_return_val_if_fail(name != NULL, FALSE);
 	g_return_val_if_fail(g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT), FALSE);
-	return parse_registration(name, options, &reg, error);
+	return parse_registration(name, options, uid, &reg, error);
+}
+
+guint
+vss_writer_registry_count_by_uid(VssWriterRegistry *self, guint uid)
+{
+	guint n = 0;
+
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), 0);
+	for (GList *l = self->order.head; l != NULL; l = l->next)
+		n += ((VssRegisteredWriter *)l->data)->uid == uid;
+	return n;
 }
 
 guint
@@ -599,6 +810,7 @@ VssRegisteredWriter *
 vss_writer_registry_add(VssWriterRegistry *self,
 			const gchar *name,
 			const gchar *owner,
+			guint uid,
 			GVariant *options,
 			GError **error)
 {
@@ -609,7 +821,7 @@ vss_writer_registry_add(VssWriterRegistry *self,
 	g_return_val_if_fail(name != NULL && owner != NULL, NULL);
 	g_return_val_if_fail(g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT), NULL);
 
-	if (!parse_registration(name, options, &reg, error))
+	if (!parse_registration(name, options, uid, &reg, error))
 		return NULL;
 
 	writer = g_object_new(VSS_TYPE_REGISTERED_WRITER, NULL);
@@ -621,7 +833,9 @@ vss_writer_registry_add(VssWriterRegistry *self,
 						: g_uuid_string_random();
 	writer->freeze_timeout_ms = reg.freeze_timeout_ms;
 	writer->event_timeout_ms = reg.event_timeout_ms;
-	writer->metadata = g_steal_pointer(&reg.metadata);
+	writer->uid = uid;
+	writer->paths = g_steal_pointer(&reg.paths);
+	writer->metadata = g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	writer->registered = TRUE;
 	writer->registry = self;
 
@@ -774,6 +988,14 @@ vss_writer_registry_send_event(VssWriterRegistry *self,
 		      backup_path,
 		      details_ref);
 	return pending.serial;
+}
+
+gboolean
+vss_writer_registry_was_sent(VssWriterRegistry *self, VssRegisteredWriter *writer, guint64 serial)
+{
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), FALSE);
+	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(writer), FALSE);
+	return serial != 0 && serial <= writer->last_serial;
 }
 
 static gboolean

@@ -39,6 +39,12 @@ const gchar *
 vss_registered_writer_get_class_id(VssRegisteredWriter *self);
 const gchar *
 vss_registered_writer_get_owner(VssRegisteredWriter *self);
+/* the uid of the connection that registered it */
+guint
+vss_registered_writer_get_uid(VssRegisteredWriter *self);
+/* RegisterWriter's "paths", never NULL (docs/design.md §4a) */
+const gchar *const *
+vss_registered_writer_get_paths(VssRegisteredWriter *self);
 guint
 vss_registered_writer_get_freeze_timeout_ms(VssRegisteredWriter *self);
 guint
@@ -66,17 +72,26 @@ vss_registered_writer_get_n_pending(VssRegisteredWriter *self);
 
 VssWriterRegistry *
 vss_writer_registry_new(void);
-/* validates @name and @options (DESIGN.md §3); InvalidArgument naming the problem */
+/* validates @name and @options (docs/design.md §3, §4a, §6a) for a writer
+ * of the connection @owner, of @uid; InvalidArgument, NotAuthorized or
+ * LimitReached naming the problem */
 VssRegisteredWriter *
 vss_writer_registry_add(VssWriterRegistry *self,
 			const gchar *name,
 			const gchar *owner,
+			guint uid,
 			GVariant *options,
 			GError **error);
 /* the checks of vss_writer_registry_add() alone, so that a bad registration
  * fails before anyone is asked to authorize it */
 gboolean
-vss_writer_registry_check_registration(const gchar *name, GVariant *options, GError **error);
+vss_writer_registry_check_registration(const gchar *name,
+				       GVariant *options,
+				       guint uid,
+				       GError **error);
+/* the registered writers of @uid */
+guint
+vss_writer_registry_count_by_uid(VssWriterRegistry *self, guint uid);
 /* the writers @owner registered that are still registered */
 guint
 vss_writer_registry_count_by_owner(VssWriterRegistry *self, const gchar *owner);
@@ -122,6 +137,9 @@ void
 vss_writer_registry_forget_event(VssWriterRegistry *self,
 				 VssRegisteredWriter *writer,
 				 guint64 serial);
+/* whether @serial was ever sent to @writer */
+gboolean
+vss_writer_registry_was_sent(VssWriterRegistry *self, VssRegisteredWriter *writer, guint64 serial);
 /* Ack (@failure NONE) or Fail from the writer's owner: InvalidArgument for a
  * serial never sent to @writer, BadState for one answered or no longer awaited */
 gboolean

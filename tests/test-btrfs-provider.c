@@ -202,6 +202,16 @@ assert_file_contents(const gchar *dir, const gchar *name, const gchar *expected)
 }
 
 static void
+assert_writable_snapshot(const gchar *path)
+{
+	bool read_only = TRUE;
+
+	g_assert_cmpint(btrfs_util_is_subvolume(path), ==, BTRFS_UTIL_OK);
+	g_assert_cmpint(btrfs_util_get_subvolume_read_only(path, &read_only), ==, BTRFS_UTIL_OK);
+	g_assert_false(read_only);
+}
+
+static void
 assert_read_only_snapshot(const gchar *path)
 {
 	bool read_only = FALSE;
@@ -265,6 +275,15 @@ create_sync(VssProvider *provider, GPtrArray *snapshots, GError **error)
 }
 
 static gboolean
+seal_sync(VssProvider *provider, GPtrArray *snapshots, GError **error)
+{
+	g_autoptr(GAsyncResult) res = NULL;
+
+	vss_provider_seal_snapshots_async(provider, snapshots, NULL, async_result_cb, &res);
+	return vss_provider_seal_snapshots_finish(provider, wait_for_result(&res), error);
+}
+
+static gboolean
 delete_sync(VssProvider *provider, GPtrArray *snapshots, gboolean only_created, GError **error)
 {
 	g_autoptr(GAsyncResult) res = NULL;
@@ -298,12 +317,12 @@ make_info(Fixture *fixture, VssVolume *volume)
 	g_autofree gchar *set_id = g_uuid_string_random();
 	g_autofree gchar *snapshot_path =
 	    vss_provider_build_snapshot_path(fixture->provider, volume, id);
+	VssSnapshotInfo *info =
+	    vss_snapshot_info_new(id, set_id, vss_volume_get_path(volume), snapshot_path, volume);
 
-	return vss_snapshot_info_new(id,
-				     set_id,
-				     vss_volume_get_path(volume),
-				     snapshot_path,
-				     volume);
+	/* as a backup makes it: writable until sealed */
+	info->sealed = FALSE;
+	return info;
 }
 
 /* a record as read back from the state directory */
@@ -636,7 +655,16 @@ test_create_delete(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(info1->created);
 	g_assert_true(info2->created);
 	g_assert_cmpint(info1->creation_time, >=, before);
-	g_assert_cmpint(info2->creation_time, >=, info1->creation_time);
+	g_assert_cmpint(info2->creation_time, >=, before);
+	/* writable until sealed (docs/design.md §4c), then read-only */
+	assert_writable_snapshot(info1->snapshot_path);
+	assert_writable_snapshot(info2->snapshot_path);
+	g_assert_false(vss_provider_snapshot_is_sealed(fixture->provider, info1));
+	g_assert_true(seal_sync(fixture->provider, snapshots, &error));
+	g_assert_no_error(error);
+	g_assert_true(info1->sealed);
+	g_assert_true(info2->sealed);
+	g_assert_true(vss_provider_snapshot_is_sealed(fixture->provider, info1));
 	assert_read_only_snapshot(info1->snapshot_path);
 	assert_read_only_snapshot(info2->snapshot_path);
 	assert_file_contents(info1->snapshot_path, "data", "one");
@@ -663,7 +691,7 @@ test_create_delete(Fixture *fixture, gconstpointer user_data)
 	nested = g_build_filename(info3->snapshot_path, ".vss-snapshots", info1->id, NULL);
 	g_assert_false(g_file_test(nested, G_FILE_TEST_EXISTS));
 
-	/* read-only snapshots can be deleted */
+	/* sealed snapshots can be deleted */
 	g_assert_true(delete_sync(fixture->provider, snapshots, TRUE, &error));
 	g_assert_no_error(error);
 	g_assert_false(info1->created);
@@ -679,7 +707,10 @@ test_create_delete(Fixture *fixture, gconstpointer user_data)
 	g_assert_no_error(error);
 
 	/* a record read back at start-up (no volume) is deleted by path, with
-	 * the blocking call the start-up uses */
+	 * the blocking call the start-up uses; the record of a set that was
+	 * done names a sealed snapshot */
+	g_assert_true(seal_sync(fixture->provider, snapshots2, &error));
+	g_assert_no_error(error);
 	{
 		g_autoptr(VssSnapshotInfo) record =
 		    make_record(info3->id, info3->source_path, info3->snapshot_path);
@@ -750,12 +781,12 @@ test_deleted_volume(Fixture *fixture, gconstpointer user_data)
 	g_assert_nonnull(strstr(error->message, path2));
 	g_clear_error(&error);
 
-	/* created up to the failure, then stopped */
-	g_assert_true(info1->created);
+	/* taken concurrently: whatever says it was created exists, nothing
+	 * else does; the one that failed was not */
 	g_assert_false(info2->created);
 	g_assert_false(info3->created);
 	g_assert_cmpint(info2->creation_time, ==, 0);
-	assert_read_only_snapshot(info1->snapshot_path);
+	g_assert_cmpint(info1->created, ==, g_file_test(info1->snapshot_path, G_FILE_TEST_EXISTS));
 	g_assert_false(g_file_test(info3->snapshot_path, G_FILE_TEST_EXISTS));
 
 	/* an abort deletes exactly what exists */
@@ -1010,7 +1041,7 @@ test_swap(Fixture *fixture, gconstpointer user_data)
 		g_autofree gchar *expected = g_strdup_printf("original %s", i == 0 ? "one" : "two");
 
 		g_assert_true(infos[i]->created);
-		assert_read_only_snapshot(real);
+		assert_writable_snapshot(real);
 		assert_file_contents(real, "data", expected);
 	}
 	decoy_snapdir = g_build_filename(path2, ".vss-snapshots", NULL);
@@ -1104,18 +1135,14 @@ test_no_space(Fixture *fixture, gconstpointer user_data)
 	g_assert_nonnull(strstr(error->message, "no space left"));
 	g_assert_nonnull(strstr(error->message, path));
 	g_clear_error(&error);
-	/* created up to the failure, none after */
+	/* taken concurrently until the first failure: whatever says it was
+	 * created exists, nothing else does */
 	for (guint i = 0; i < snapshots->len; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
-		if (!info->created)
-			break;
-		assert_read_only_snapshot(info->snapshot_path);
-		n_created++;
-	}
-	for (guint i = n_created; i < snapshots->len; i++) {
-		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
-		g_assert_false(info->created);
-		g_assert_false(g_file_test(info->snapshot_path, G_FILE_TEST_EXISTS));
+		g_assert_cmpint(info->created,
+				==,
+				g_file_test(info->snapshot_path, G_FILE_TEST_EXISTS));
+		n_created += info->created;
 	}
 	g_test_message("%u snapshots fit on the full filesystem", n_created);
 	g_assert_cmpuint(n_created, <, snapshots->len);

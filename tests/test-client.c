@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include <string.h>
 
 #include <vss.h>
@@ -37,9 +39,8 @@ static gboolean
 test_writer_identify(VssWriter *writer, VssWriterRequest *request, GError **error)
 {
 	g_auto(GVariantBuilder) metadata = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	const gchar *paths[] = {"/var/lib/test", NULL};
 
-	g_variant_builder_add(&metadata, "{sv}", "paths", g_variant_new_strv(paths, -1));
+	/* the paths come from the registration; the rest is the writer's own */
 	g_variant_builder_add(&metadata, "{sv}", "kind", g_variant_new_string("c-test"));
 	/* sent before the Ack, so the service has it when Identify is answered */
 	vss_writer_set_metadata_async(writer, g_variant_builder_end(&metadata), NULL, NULL, NULL);
@@ -143,6 +144,8 @@ run(VssBackupComponents *backup, AsyncCall call, FinishCall finish, GError **err
 }
 
 static const gchar *volume_path = NULL;
+static gchar *data_path = NULL;
+static const gchar *paths[] = {NULL, NULL};
 
 static VssBackupComponents *
 prepared_backup(VssClient *client, VssSnapshotContext context)
@@ -171,9 +174,7 @@ prepared_backup(VssClient *client, VssSnapshotContext context)
 	g_assert_no_error(error);
 	g_assert_cmpuint(writers->len, ==, 1);
 	g_assert_cmpstr(vss_writer_info_get_name(g_ptr_array_index(writers, 0)), ==, "c writer");
-	g_assert_cmpstr(vss_writer_info_get_paths(g_ptr_array_index(writers, 0))[0],
-			==,
-			"/var/lib/test");
+	g_assert_cmpstr(vss_writer_info_get_paths(g_ptr_array_index(writers, 0))[0], ==, data_path);
 
 	set_id = vss_backup_components_start_snapshot_set_sync(backup, NULL, &error);
 	g_assert_no_error(error);
@@ -322,11 +323,21 @@ main(int argc, char **argv)
 		return 2;
 	}
 	volume_path = argv[1];
+	/* its data lies in the subvolume backed up, so it takes part */
+	data_path = g_build_filename(volume_path, "data", NULL);
+	g_assert_cmpint(g_mkdir(data_path, 0700), ==, 0);
+	paths[0] = data_path;
 
 	client = vss_client_new_sync(NULL, &error);
 	g_assert_no_error(error);
-	writer =
-	    g_object_new(TEST_TYPE_WRITER, "name", "c writer", "freeze-timeout-ms", 5000, NULL);
+	writer = g_object_new(TEST_TYPE_WRITER,
+			      "name",
+			      "c writer",
+			      "freeze-timeout-ms",
+			      5000,
+			      "paths",
+			      paths,
+			      NULL);
 	g_assert_true(vss_writer_register_sync(VSS_WRITER(writer), NULL, &error));
 	g_assert_no_error(error);
 	g_assert_true(vss_writer_is_registered(VSS_WRITER(writer)));
@@ -337,6 +348,7 @@ main(int argc, char **argv)
 
 	g_assert_true(vss_writer_unregister_sync(VSS_WRITER(writer), NULL, &error));
 	g_assert_no_error(error);
+	g_free(data_path);
 	g_print("test-client: all passed\n");
 	return 0;
 }

@@ -120,7 +120,7 @@ add_writer(Fixture *fixture, const gchar *name, gint fail_at, gint hang_at, guin
 	}
 	/* the registry does not take the floating reference */
 	options_v = g_variant_ref_sink(g_variant_builder_end(&options));
-	writer = vss_writer_registry_add(fixture->registry, name, ":1.1", options_v, &error);
+	writer = vss_writer_registry_add(fixture->registry, name, ":1.1", 0, options_v, &error);
 	g_assert_no_error(error);
 	script->fail_at = fail_at;
 	script->hang_at = hang_at;
@@ -490,16 +490,27 @@ test_post_snapshot_failure_no_abort(Fixture *fixture, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 
 	add_writer(fixture, "a", VSS_WRITER_EVENT_POST_SNAPSHOT, -1, 0);
+	add_writer(fixture, "b", -1, -1, 0);
 	backup = prepared_backup(fixture, one_volume, NULL);
 	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
 	g_assert_cmpuint(vss_backup_session_get_state(backup),
 			 ==,
 			 VSS_BACKUP_STATE_SNAPSHOT_FAILED);
+	/* rule 3: the failed PostSnapshot sends no Abort by itself */
+	g_assert_cmpstr(events_of(fixture, "a"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot Freeze Thaw PostSnapshot");
 	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
-	/* it answered PostSnapshot: no Abort (rule 5), and the snapshot is gone */
+	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
+	/* rule 2: a failed PostSnapshot is not a completed one: Abort, once; the
+	 * writer that acknowledged it gets none (rule 5); the snapshot is gone */
 	release(backup);
 	g_assert_cmpstr(events_of(fixture, "a"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot Freeze Thaw PostSnapshot "
+			"Abort BackupShutdown");
+	g_assert_cmpstr(events_of(fixture, "b"),
 			==,
 			"Identify PrepareForBackup PrepareForSnapshot Freeze Thaw PostSnapshot "
 			"BackupShutdown");
@@ -958,15 +969,17 @@ test_writer_options(Fixture *fixture, gconstpointer data)
 		g_autoptr(GVariant) options =
 		    g_variant_parse(G_VARIANT_TYPE_VARDICT, bad[i], NULL, NULL, NULL);
 		g_assert_nonnull(options);
-		writer = vss_writer_registry_add(fixture->registry, "w", ":1.1", options, &error);
+		writer =
+		    vss_writer_registry_add(fixture->registry, "w", ":1.1", 0, options, &error);
 		g_assert_null(writer);
 		g_assert_error(error, VSS_ERROR, VSS_ERROR_INVALID_ARGUMENT);
 		g_clear_error(&error);
 	}
-	writer = vss_writer_registry_add(fixture->registry, "", ":1.1", no_options, &error);
+	writer = vss_writer_registry_add(fixture->registry, "", ":1.1", 0, no_options, &error);
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_INVALID_ARGUMENT);
 	g_clear_error(&error);
-	writer = vss_writer_registry_add(fixture->registry, long_name, ":1.1", no_options, &error);
+	writer =
+	    vss_writer_registry_add(fixture->registry, long_name, ":1.1", 0, no_options, &error);
 	/* a size past a limit (vss-limits.h) */
 	g_assert_error(error, VSS_ERROR, VSS_ERROR_LIMIT_REACHED);
 	g_assert_cmpuint(vss_writer_registry_get_n_writers(fixture->registry), ==, 0);

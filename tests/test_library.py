@@ -133,11 +133,11 @@ class LibraryTestCase(VssTestCase):
 class PythonWriterTest(LibraryTestCase):
     def test_happy_path(self):
         volume = self.subvolume('data', {'db': b'rows'})
-        a = self.vss_writer('a', paths=['/var/lib/a'])
+        a = self.vss_writer('a', paths=[os.path.join(volume, 'db')])
         b = self.vss_writer('b')
         backup = self.prepared([volume])
         self.assertEqual([w.props.name for w in self.writers_seen], ['a', 'b'])
-        self.assertEqual(list(self.writers_seen[0].get_paths()), ['/var/lib/a'])
+        self.assertEqual(list(self.writers_seen[0].get_paths()), [os.path.join(volume, 'db')])
         run(backup, 'do_snapshot_set')
         self.assertEqual(backup.props.state, Vss.BackupState.SNAPSHOT_CREATED)
         [snapshot] = backup.get_snapshots_sync(None)

@@ -297,6 +297,38 @@ class AbortRulesTest(VssTestCase):
             self.assertNotIn('Abort', writer.names())
         self.assertEqual(backup.status_of(b)[0], 'failed-at-post-snapshot')
 
+    def test_rule2_abort_after_a_failed_post_snapshot_aborts_that_writer(self):
+        a = self.writer('a')
+        b = self.writer('b', script={'PostSnapshot': ('fail', 'retryable', 'x')})
+        volume = self.subvolume('v')
+        backup = self.requester()
+        self.backup_until_prepared(backup, [volume])
+        self.assertCallFails('WriterFailure', backup.DoSnapshotSet)
+        backup.AbortBackup()
+        backup.AbortBackup()
+        b.wait_for('Abort')
+        spin(0.2)
+        # Abort once, to the writer that did not complete PostSnapshot only
+        self.assertEqual(b.count('Abort'), 1)
+        self.assertNotIn('Abort', a.names())
+        self.assertEqual(backup.state, 'aborted')
+        self.assertNothingOnDisk(volume)
+
+    def test_rule2_abort_after_a_timed_out_post_snapshot_aborts_that_writer(self):
+        a = self.writer('a')
+        b = self.writer('b', options={'event-timeout-ms': 300}, script={'PostSnapshot': 'hang'})
+        volume = self.subvolume('v')
+        backup = self.requester()
+        self.backup_until_prepared(backup, [volume])
+        self.assertCallFails('WriterFailure', backup.DoSnapshotSet)
+        self.assertEqual(backup.status_of(b)[:2], ('failed-at-post-snapshot', 'timeout'))
+        backup.AbortBackup()
+        b.wait_for('Abort')
+        spin(0.2)
+        self.assertEqual(b.count('Abort'), 1)
+        self.assertNotIn('Abort', a.names())
+        self.assertNothingOnDisk(volume)
+
     def test_rule4_abort_after_failed_do_snapshot_set_is_safe(self):
         a = self.writer('a')
         b = self.writer('b', script={'Freeze': ('fail', 'retryable', 'veto')})
@@ -367,14 +399,18 @@ class AbortRulesTest(VssTestCase):
 
     def test_rule8_release_of_a_snapshotted_backup_aborts(self):
         a = self.writer('a', script={'PostSnapshot': ('fail', 'retryable', 'x')})
+        b = self.writer('b')
         volume = self.subvolume('v')
         backup = self.requester()
         self.backup_until_prepared(backup, [volume], context='persistent')
         self.assertCallFails('WriterFailure', backup.DoSnapshotSet)
         backup.Release()
-        a.wait_for('BackupShutdown')
-        # it answered PostSnapshot, so no Abort; the abandoned set goes
-        self.assertNotIn('Abort', a.names())
+        for writer in (a, b):
+            writer.wait_for('BackupShutdown')
+        # a failed PostSnapshot is not a completed one (rule 2): a gets Abort,
+        # b acknowledged it and gets none; the abandoned set goes
+        self.assertEqual(a.names()[-2:], ['Abort', 'BackupShutdown'])
+        self.assertNotIn('Abort', b.names())
         self.assertNothingOnDisk(volume)
 
     def test_rule9_writer_that_never_answers_freeze(self):
