@@ -76,10 +76,11 @@ class PostgresServer:
         argv = [f'{PG_BIN}/initdb', '-D', self.datadir, '--auth-local=peer', '--no-sync',
                 '-U', 'postgres']
         if self.waldir:
-            # initdb wants an empty or missing directory it can own
-            shutil.rmtree(self.waldir)
-            os.makedirs(os.path.dirname(self.waldir), exist_ok=True)
-            chown_tree(os.path.dirname(self.waldir), self.USER)
+            # initdb wants an empty directory it owns (a subvolume root, which
+            # cannot be removed and made again) or a missing one it can make
+            if os.listdir(self.waldir):
+                raise ValueError(f'{self.waldir}: not empty')
+            chown_tree(self.waldir, self.USER)
             argv += ['--waldir', self.waldir]
         subprocess.run(as_user(self.USER, argv), check=True, stdout=subprocess.DEVNULL,
                        env=server_env())
@@ -403,7 +404,8 @@ def mariadb_checks(server):
 
 def restore_mariadb(server, copies, name):
     """A MariaDB server on copies of snapshots ({live subvolume: copy}), its
-    socket and log beside the live server's socket. Not started."""
+    socket and log beside the live server's socket, repairing nothing. Not
+    started."""
     datadir = map_path(server.datadir, copies)
     for entry in os.listdir(datadir):
         if entry.endswith('.pid'):
@@ -418,9 +420,12 @@ def restore_mariadb(server, copies, name):
             with open(index, 'w') as f:
                 f.write(''.join(n + '\n' for n in names))
     directory = os.path.dirname(server.socket)
+    # no automatic repair (the default is BACKUP,QUICK): the checks see the
+    # MyISAM and Aria tables as the snapshot left them
     return MariadbServer(datadir, os.path.join(directory, f'{name}.sock'),
                          os.path.join(directory, f'{name}.log'), binlog_dir,
-                         list(server.extra_args))
+                         list(server.extra_args) + ['--myisam-recover-options=OFF',
+                                                    '--aria-recover-options=OFF'])
 
 
 if __name__ == '__main__':

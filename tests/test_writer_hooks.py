@@ -148,6 +148,17 @@ class HooksWriterTest(WriterTestCase):
         self.assert_unrelated_backup_sends_nothing(self.start())
         self.assertEqual(self.calls(), [])
 
+    def test_a_path_below_a_subvolume_root_takes_part(self):
+        # an application's directory, as usual, not a subvolume of its own
+        app = os.path.join(self.volume, 'srv', 'app')
+        os.makedirs(app)
+        self.script('10-a')
+        program = self.start_writer('hooks', '--dir', self.hooks, '--path', app)
+        self.assert_unrelated_backup_sends_nothing(program)
+        self.assertEqual(self.calls(), [])
+        self.backup([self.volume])
+        self.assertEqual(self.calls(), ['10-a freeze', '10-a thaw'])
+
     def test_debian_fsfreeze_hook_dispatcher_runs_unchanged(self):
         if not os.path.exists('/etc/qemu/fsfreeze-hook'):
             self.skipTest('qemu-guest-agent is not installed')

@@ -10,8 +10,8 @@ import subprocess
 import time
 import unittest
 
-from dbservers import (PG_BIN, PostgresServer, amcheck, chown_tree, pgbench_invariants, require,
-                       restore_postgres)
+from dbservers import (PG_BIN, PostgresServer, amcheck, chown_tree, map_path, pgbench_invariants,
+                       require, restore_postgres)
 from vsstest import VssError
 from writertest import ServerWriterTestCase
 
@@ -19,7 +19,14 @@ PORT = 55432
 RESTORE_PORT = 55433
 
 
-class PostgresWriterTest(ServerWriterTestCase):
+class PostgresCluster(ServerWriterTestCase):
+    """A cluster whose data directory, WAL and tablespace lie on three
+    subvolumes: in a directory below each subvolume's root, as an admin
+    would usually place them, or (AT_ROOTS) at the roots themselves."""
+
+    AT_ROOTS = False
+    PORT = PORT
+
     @classmethod
     def setUpClass(cls):
         require(['psycopg2'], [f'{PG_BIN}/postgres', f'{PG_BIN}/pgbench', 'setpriv'])
@@ -32,15 +39,19 @@ class PostgresWriterTest(ServerWriterTestCase):
         cls.pgts = cls.btrfs.create_subvolume('pgts')
         for subvolume in (cls.pg, cls.pgwal, cls.pgts):
             chown_tree(subvolume, 'postgres')
-        cls.server = PostgresServer(os.path.join(cls.pg, 'data'), PORT,
+
+        def place(subvolume, name):
+            return subvolume if cls.AT_ROOTS else os.path.join(subvolume, name)
+        cls.server = PostgresServer(place(cls.pg, 'data'), cls.PORT,
                                     os.path.join(cls.tmpdir, 'pgsock'),
                                     os.path.join(cls.tmpdir, 'postgresql.log'),
-                                    waldir=os.path.join(cls.pgwal, 'pg_wal'))
+                                    waldir=place(cls.pgwal, 'pg_wal'))
         cls.server.initdb()
         cls.server.start()
-        os.mkdir(os.path.join(cls.pgts, 'ts'))
-        chown_tree(os.path.join(cls.pgts, 'ts'), 'postgres')
-        cls.server.sql(f"CREATE TABLESPACE ts LOCATION '{cls.pgts}/ts'")
+        tablespace = place(cls.pgts, 'ts')
+        os.makedirs(tablespace, exist_ok=True)
+        chown_tree(tablespace, 'postgres')
+        cls.server.sql(f"CREATE TABLESPACE ts LOCATION '{tablespace}'")
         # pgbench's tables in the tablespace, on a subvolume of their own
         init = cls.server.pgbench('-i', '-q', '-s', '2', '--tablespace=ts',
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -78,14 +89,21 @@ class PostgresWriterTest(ServerWriterTestCase):
         self.assertRegex(program.log(), r'stopping backup of set')
         self.server.sql('UPDATE pgbench_branches SET bbalance = bbalance')
 
-    def test_restore_from_the_snapshots_passes_the_checks(self):
+    def assert_restore_from_the_snapshots_passes_the_checks(self):
+        """A backup under pgbench, restored from copies of its snapshots
+        alone (no WAL archive), starts consistent and passes the checks."""
         program = self.start()
         self.load()
         copy, copies = self.copy_snapshots()
         self.backup(self.volumes, inspect=copy)
         self.assertRegex(program.log(), r'added backup_label, tablespace_map and \d+ WAL')
+        metadata = self.metadata('postgresql vss-test')
+        self.assertEqual(sorted(metadata['exclude']),
+                         [os.path.join(self.server.datadir, 'postmaster.opts'),
+                          os.path.join(self.server.datadir, 'postmaster.pid')])
+        self.assertEqual(metadata['restore-method'], 'stop-restore-start')
 
-        data = os.path.join(copies[self.pg], 'data')
+        data = map_path(self.server.datadir, copies)
         with open(os.path.join(data, 'backup_label')) as f:
             self.assertIn('LABEL: vss ', f.read())
         self.assertTrue(os.path.exists(os.path.join(data, 'tablespace_map')))
@@ -96,6 +114,11 @@ class PostgresWriterTest(ServerWriterTestCase):
         self.assertEqual(amcheck(restored), [])
         self.assertNotIn('WAL ends before', restored.log())
         self.assertEqual(self.vss_slots(), [])
+
+
+class PostgresWriterTest(PostgresCluster):
+    def test_restore_from_the_snapshots_passes_the_checks(self):
+        self.assert_restore_from_the_snapshots_passes_the_checks()
 
     def test_veto_by_another_writer_leaves_the_database_unblocked(self):
         program = self.start()
@@ -135,6 +158,20 @@ class PostgresWriterTest(ServerWriterTestCase):
         state, _failure, message = self.status_message('postgresql vss-test')
         self.assertEqual(state, 'failed-at-prepare-backup')
         self.assertIn(os.path.join(self.pgwal, 'pg_wal'), message)
+
+
+class PostgresAtSubvolumeRootsTest(PostgresCluster):
+    """The data directory, the WAL and the tablespace each the root of its
+    subvolume (vssd's .vss-snapshots then lies inside them)."""
+
+    AT_ROOTS = True
+    PORT = PORT + 2
+
+    def test_restore_from_the_snapshots_passes_the_checks(self):
+        self.assert_restore_from_the_snapshots_passes_the_checks()
+
+    def test_backup_of_an_unrelated_subvolume_sends_it_nothing(self):
+        self.assert_unrelated_backup_sends_nothing(self.start())
 
 
 if __name__ == '__main__':

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+import btrfsutil
+
 from dbservers import as_user
 from vsstest import (SRCDIR, VSS_PATH, SNAPSHOT_IFACE, VssError, VssTestCase,
                      iterate_until)
@@ -25,14 +27,15 @@ PYTHON = '/usr/bin/python3'
 class WriterProgram:
     """vss-writer-<kind> from the source tree, its log in a file."""
 
-    def __init__(self, test, kind, args, user=None, wrapper=()):
+    def __init__(self, test, kind, args, user=None, wrapper=(), launcher=()):
         # as the server's OS user, keeping the environment (the test bus,
-        # the uninstalled typelib), as the writer's systemd unit runs it
+        # the uninstalled typelib), as the writer's systemd unit runs it;
+        # launcher: a Python program that runs the writer program (faults)
         self.test = test
         self.kind = kind
         self.log_path = os.path.join(test.state_dir, f'{kind}-writer.log')
-        argv = [PYTHON, os.path.join(WRITERS_DIR, kind, f'vss-writer-{kind}'), '--verbose',
-                *args]
+        argv = [PYTHON, *launcher, os.path.join(WRITERS_DIR, kind, f'vss-writer-{kind}'),
+                '--verbose', *args]
         env = dict(os.environ)
         env['PYTHONUNBUFFERED'] = '1'
         self.log_file = open(self.log_path, 'ab')
@@ -103,8 +106,8 @@ class WriterTestCase(VssTestCase):
         """The mock polkitd lets a uid other than 0 register a writer."""
         self.polkitd_mock.SetAllowed(['org.freedesktop.vss1.register-writer'])
 
-    def start_writer(self, kind, *args, user=None, wrapper=()):
-        program = WriterProgram(self, kind, args, user, wrapper)
+    def start_writer(self, kind, *args, user=None, wrapper=(), launcher=()):
+        program = WriterProgram(self, kind, args, user, wrapper, launcher)
         self.programs.append(program)
         program.wait_registered()
         return program
@@ -115,7 +118,12 @@ class WriterTestCase(VssTestCase):
         id; raises VssError when a step fails (after AbortBackup)."""
         backup = self.requester()
         try:
-            set_id = self.backup_until_prepared(backup, volumes)
+            backup.InitializeForBackup()
+            self.last_metadata = backup.GatherWriterMetadata()
+            set_id = backup.StartSnapshotSet()
+            for volume in volumes:
+                backup.AddToSnapshotSet(volume)
+            backup.PrepareForBackup()
             backup.DoSnapshotSet()
             snapshots = {}
             for path in backup.prop('Snapshots'):
@@ -137,6 +145,13 @@ class WriterTestCase(VssTestCase):
             raise
         finally:
             backup.Release()
+
+    def metadata(self, writer_name):
+        """The metadata of a writer, as the last backup gathered it."""
+        for _path, name, metadata in self.last_metadata:
+            if name == writer_name:
+                return metadata
+        raise AssertionError(f'{writer_name} is not in {self.last_metadata}')
 
     def status_message(self, writer_name):
         """(state, failure, message) of a writer in the last failed backup."""
@@ -218,6 +233,9 @@ class ServerWriterTestCase(WriterTestCase):
 
         def inspect(snapshots):
             for volume, snapshot in snapshots.items():
+                # the files the writer added are in; nobody adds more
+                # (docs/design.md §4c: read-only before DoSnapshotSet returns)
+                self.assertTrue(btrfsutil.get_subvolume_read_only(snapshot), snapshot)
                 copies[volume] = os.path.join(restore, os.path.basename(volume))
                 copy_tree(snapshot, copies[volume])
         return inspect, copies

@@ -194,8 +194,8 @@ def control(test):
             'caught': bool(after) and after != before, 'problems_after_breaking': after[:8]}
 
 
-from test_writer_mariadb import MariadbWriterTest  # noqa: E402
-from test_writer_postgresql import PostgresWriterTest, RESTORE_PORT  # noqa: E402
+from test_writer_mariadb import MariadbServerTestCase  # noqa: E402
+from test_writer_postgresql import PostgresCluster, RESTORE_PORT  # noqa: E402
 from dbservers import (amcheck, mariadb_checks, pgbench_invariants,  # noqa: E402
                        restore_mariadb, restore_postgres)
 
@@ -210,7 +210,7 @@ class PlainSnapshots:
             delete_snapshots(snapshots)
 
 
-class PostgresConsistency(PlainSnapshots, PostgresWriterTest):
+class PostgresConsistency(PlainSnapshots, PostgresCluster):
     def restore_and_check(self, copies, i, corrupt=False):
         restored = restore_postgres(self.server, copies, RESTORE_PORT, f'restored-{i}')
         try:
@@ -279,11 +279,9 @@ class PostgresConsistency(PlainSnapshots, PostgresWriterTest):
 
 
 
-class MariadbConsistency(PlainSnapshots, MariadbWriterTest):
+class MariadbConsistency(PlainSnapshots, MariadbServerTestCase):
     def restore_and_check(self, copies, i, corrupt=False):
         restored = restore_mariadb(self.server, copies, f'restored-{i}')
-        # no automatic repair: CHECK TABLE sees the tables as the snapshot left them
-        restored.extra_args += ['--myisam-recover-options=OFF', '--aria-recover-options=OFF']
         try:
             restored.start(timeout=120)
         except AssertionError as e:

@@ -69,8 +69,12 @@ class Event:
         self.details = details.unpack() if details is not None else {}
         self.snapshots = dict(self.details.get('snapshots', {}))
         # None when vssd sends no affected-paths (a writer without paths, or
-        # a vssd from before path scoping)
-        affected = self.details.get('affected-paths')
+        # a vssd from before path scoping); read from the details where the
+        # library has no vss_writer_request_get_affected_paths() yet
+        if hasattr(request, 'get_affected_paths'):
+            affected = request.get_affected_paths()
+        else:
+            affected = self.details.get('affected-paths')
         self.affected_paths = list(affected) if affected is not None else None
         timeout_ms = request.get_timeout_ms() if self.name == 'freeze' else 0
         self.timeout_ms = timeout_ms or writer.event_timeout_ms
@@ -281,11 +285,19 @@ class ApplicationWriter(Vss.Writer):
     # ---- the events, as libvss-gobject hands them over (main loop) ------------------
 
     def do_identify(self, request):
+        def published(writer, result):
+            try:
+                writer.set_metadata_finish(result)
+            except GLib.Error as e:
+                # vssd checks the keys it knows (docs/design.md §3): a refusal
+                # is a bug of this writer, worth an operator's notice
+                log.error('vssd refused the metadata: %s', e.message)
+
         def publish(metadata):
             if metadata:
                 # goes out before the acknowledgement on the same connection,
                 # so vssd has it when GatherWriterMetadata returns
-                self.set_metadata_async(GLib.Variant('a{sv}', metadata), None, None, None)
+                self.set_metadata_async(GLib.Variant('a{sv}', metadata), None, published)
         return self._run_event(request, self.identify, before_answer=publish)
 
     def do_prepare_for_backup(self, request):
