@@ -82,6 +82,15 @@ class MariadbServerTestCase(ServerWriterTestCase):
         finally:
             connection.close()
 
+    def assert_layout_advice(self, program):
+        """A data directory at a subvolume's root gets vssd's .vss-snapshots
+        in it: the writer tells the operator what that breaks, once."""
+        if self.AT_ROOTS:
+            self.assertEqual(program.log().count('is the root of a btrfs subvolume'), 1)
+            self.assertIn('ignore-db-dirs=.vss-snapshots', program.log())
+        else:
+            self.assertNotIn('is the root of a btrfs subvolume', program.log())
+
     def assert_restore_from_the_snapshots_passes_the_checks(self):
         """A backup under load, restored from copies of its snapshots: the
         MyISAM and Aria tables are clean (not repaired: recovery is off),
@@ -162,7 +171,9 @@ class MariadbWriterTest(MariadbServerTestCase):
                                                     'session to MariaDB was lost')
 
     def test_backup_of_an_unrelated_subvolume_sends_it_nothing(self):
-        self.assert_unrelated_backup_sends_nothing(self.start())
+        program = self.start()
+        self.assert_unrelated_backup_sends_nothing(program)
+        self.assert_layout_advice(program)
 
     def test_backups_under_a_lock_tables_load_succeed(self):
         # MyISAM and Aria written under LOCK TABLES: BACKUP STAGE START
@@ -208,7 +219,9 @@ class MariadbAtSubvolumeRootsTest(MariadbServerTestCase):
         self.assert_restore_from_the_snapshots_passes_the_checks()
 
     def test_backup_of_an_unrelated_subvolume_sends_it_nothing(self):
-        self.assert_unrelated_backup_sends_nothing(self.start())
+        program = self.start()
+        self.assert_unrelated_backup_sends_nothing(program)
+        self.assert_layout_advice(program)
 
 
 if __name__ == '__main__':

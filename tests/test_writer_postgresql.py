@@ -89,6 +89,15 @@ class PostgresCluster(ServerWriterTestCase):
         self.assertRegex(program.log(), r'stopping backup of set')
         self.server.sql('UPDATE pgbench_branches SET bbalance = bbalance')
 
+    def assert_layout_advice(self, program):
+        """A data directory at a subvolume's root gets vssd's .vss-snapshots
+        in it: the writer tells the operator what that breaks, once."""
+        if self.AT_ROOTS:
+            self.assertEqual(program.log().count('is the root of a btrfs subvolume'), 1)
+            self.assertIn('pg_basebackup', program.log())
+        else:
+            self.assertNotIn('is the root of a btrfs subvolume', program.log())
+
     def assert_restore_from_the_snapshots_passes_the_checks(self):
         """A backup under pgbench, restored from copies of its snapshots
         alone (no WAL archive), starts consistent and passes the checks."""
@@ -149,7 +158,9 @@ class PostgresWriterTest(PostgresCluster):
                                                     'session to PostgreSQL was lost')
 
     def test_backup_of_an_unrelated_subvolume_sends_it_nothing(self):
-        self.assert_unrelated_backup_sends_nothing(self.start())
+        program = self.start()
+        self.assert_unrelated_backup_sends_nothing(program)
+        self.assert_layout_advice(program)
 
     def test_refuses_a_set_without_the_wal(self):
         self.start()
@@ -171,7 +182,9 @@ class PostgresAtSubvolumeRootsTest(PostgresCluster):
         self.assert_restore_from_the_snapshots_passes_the_checks()
 
     def test_backup_of_an_unrelated_subvolume_sends_it_nothing(self):
-        self.assert_unrelated_backup_sends_nothing(self.start())
+        program = self.start()
+        self.assert_unrelated_backup_sends_nothing(program)
+        self.assert_layout_advice(program)
 
 
 if __name__ == '__main__':

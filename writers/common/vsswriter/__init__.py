@@ -12,11 +12,13 @@ application:
   the event back on the main loop, lets go of the application whenever a
   backup ends or goes away (Abort, BackupShutdown, vssd leaving the bus, its
   own timer), and keeps itself registered;
-- ``run``: the main loop of a writer program, with SIGTERM handling.
+- ``run``: the main loop of a writer program, with SIGTERM handling;
+- ``btrfs``: where vssd puts snapshots (``is_subvolume_root``).
 """
 
+from .btrfs import SNAPSHOT_DIR, is_subvolume_root  # noqa: F401
 from .cli import add_common_arguments, setup_logging  # noqa: F401
 from .writer import ApplicationWriter, Event, WriterFailed, run  # noqa: F401
 
-__all__ = ['add_common_arguments', 'setup_logging', 'ApplicationWriter', 'Event',
-           'WriterFailed', 'run']
+__all__ = ['SNAPSHOT_DIR', 'is_subvolume_root', 'add_common_arguments', 'setup_logging',
+           'ApplicationWriter', 'Event', 'WriterFailed', 'run']
