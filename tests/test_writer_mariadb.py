@@ -26,7 +26,7 @@ class MariadbServerTestCase(ServerWriterTestCase):
     in a directory below each subvolume's root, as usual, or (AT_ROOTS) at
     the roots themselves."""
 
-    AT_ROOTS = False
+    LAYOUT_ADVICE = 'ignore-db-dirs=.vss-snapshots'
 
     @classmethod
     def setUpClass(cls):
@@ -39,13 +39,10 @@ class MariadbServerTestCase(ServerWriterTestCase):
         cls.mylog = cls.btrfs.create_subvolume('mylog')
         for subvolume in (cls.my, cls.mylog):
             chown_tree(subvolume, 'mysql')
-
-        def place(subvolume, name):
-            return subvolume if cls.AT_ROOTS else os.path.join(subvolume, name)
-        cls.server = MariadbServer(place(cls.my, 'data'),
+        cls.server = MariadbServer(cls.place(cls.my, 'data'),
                                    os.path.join(cls.tmpdir, 'mysock', 'mysqld.sock'),
                                    os.path.join(cls.tmpdir, 'mariadb.log'),
-                                   binlog_dir=place(cls.mylog, 'binlog'))
+                                   binlog_dir=cls.place(cls.mylog, 'binlog'))
         cls.server.install()
         cls.server.start()
         mariadb_schema(cls.server)
@@ -81,15 +78,6 @@ class MariadbServerTestCase(ServerWriterTestCase):
                 self.assertLess(time.monotonic() - started, 2)
         finally:
             connection.close()
-
-    def assert_layout_advice(self, program):
-        """A data directory at a subvolume's root gets vssd's .vss-snapshots
-        in it: the writer tells the operator what that breaks, once."""
-        if self.AT_ROOTS:
-            self.assertEqual(program.log().count('is the root of a btrfs subvolume'), 1)
-            self.assertIn('ignore-db-dirs=.vss-snapshots', program.log())
-        else:
-            self.assertNotIn('is the root of a btrfs subvolume', program.log())
 
     def assert_restore_from_the_snapshots_passes_the_checks(self):
         """A backup under load, restored from copies of its snapshots: the

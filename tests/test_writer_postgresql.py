@@ -24,7 +24,7 @@ class PostgresCluster(ServerWriterTestCase):
     subvolumes: in a directory below each subvolume's root, as an admin
     would usually place them, or (AT_ROOTS) at the roots themselves."""
 
-    AT_ROOTS = False
+    LAYOUT_ADVICE = 'pg_basebackup'
     PORT = PORT
 
     @classmethod
@@ -39,16 +39,13 @@ class PostgresCluster(ServerWriterTestCase):
         cls.pgts = cls.btrfs.create_subvolume('pgts')
         for subvolume in (cls.pg, cls.pgwal, cls.pgts):
             chown_tree(subvolume, 'postgres')
-
-        def place(subvolume, name):
-            return subvolume if cls.AT_ROOTS else os.path.join(subvolume, name)
-        cls.server = PostgresServer(place(cls.pg, 'data'), cls.PORT,
+        cls.server = PostgresServer(cls.place(cls.pg, 'data'), cls.PORT,
                                     os.path.join(cls.tmpdir, 'pgsock'),
                                     os.path.join(cls.tmpdir, 'postgresql.log'),
-                                    waldir=place(cls.pgwal, 'pg_wal'))
+                                    waldir=cls.place(cls.pgwal, 'pg_wal'))
         cls.server.initdb()
         cls.server.start()
-        tablespace = place(cls.pgts, 'ts')
+        tablespace = cls.place(cls.pgts, 'ts')
         os.makedirs(tablespace, exist_ok=True)
         chown_tree(tablespace, 'postgres')
         cls.server.sql(f"CREATE TABLESPACE ts LOCATION '{tablespace}'")
@@ -88,15 +85,6 @@ class PostgresCluster(ServerWriterTestCase):
         self.assertEqual(self.vss_slots(), [])
         self.assertRegex(program.log(), r'stopping backup of set')
         self.server.sql('UPDATE pgbench_branches SET bbalance = bbalance')
-
-    def assert_layout_advice(self, program):
-        """A data directory at a subvolume's root gets vssd's .vss-snapshots
-        in it: the writer tells the operator what that breaks, once."""
-        if self.AT_ROOTS:
-            self.assertEqual(program.log().count('is the root of a btrfs subvolume'), 1)
-            self.assertIn('pg_basebackup', program.log())
-        else:
-            self.assertNotIn('is the root of a btrfs subvolume', program.log())
 
     def assert_restore_from_the_snapshots_passes_the_checks(self):
         """A backup under pgbench, restored from copies of its snapshots

@@ -194,6 +194,24 @@ class ServerWriterTestCase(WriterTestCase):
     server = None
     # servers, their WAL and binary logs, snapshots and restored copies
     image_size = '3G'
+    # each data directory at the root of its subvolume instead of below it
+    AT_ROOTS = False
+    # what the writer's warning about that layout names (its consequence)
+    LAYOUT_ADVICE = None
+
+    @classmethod
+    def place(cls, subvolume, name):
+        """Where a directory of the server lies in subvolume."""
+        return subvolume if cls.AT_ROOTS else os.path.join(subvolume, name)
+
+    def assert_layout_advice(self, program):
+        """A data directory at a subvolume's root gets vssd's .vss-snapshots
+        in it: the writer tells the operator what that breaks, once."""
+        if self.AT_ROOTS:
+            self.assertEqual(program.log().count('is the root of a btrfs subvolume'), 1)
+            self.assertIn(self.LAYOUT_ADVICE, program.log())
+        else:
+            self.assertNotIn('is the root of a btrfs subvolume', program.log())
 
     @classmethod
     def start_server(cls):
