@@ -587,6 +587,9 @@ def _terminated(signum, frame):
 class VssTestCase(dbusmock.DBusTestCase):
     """Base class: a private system bus, mock polkitd, btrfs, and vssd per test."""
 
+    # the size of the (sparse) btrfs image; the database writers' tests need more
+    image_size = '512M'
+
     @classmethod
     def setUpClass(cls):
         # meson kills a test that runs too long with SIGTERM: turn it into a
@@ -602,7 +605,7 @@ class VssTestCase(dbusmock.DBusTestCase):
         cls.btrfs = None
         cls.bus_pid = None
         try:
-            cls.btrfs = BtrfsImage()
+            cls.btrfs = BtrfsImage(cls.image_size)
             policy = os.path.join(SRCDIR, 'dbus', 'org.freedesktop.Vss1.conf')
             socket_path = os.path.join(cls.tmpdir, 'system_bus_socket')
             config = os.path.join(cls.tmpdir, 'system.conf')
