@@ -9,12 +9,18 @@
 
 #include "vss-authority.h"
 #include "vss-error.h"
+#include "vss-limits.h"
 
 struct _VssAuthority {
 	GObject parent_instance;
 	GDBusConnection *connection;
 	PolkitAuthority *polkit; /* NULL until first needed */
 	GHashTable *uids;	 /* unique name → uid */
+	/* polkit checks waiting for polkitd's answer, in all and per uid: the
+	 * bus lets vssd wait for only so many replies at once, and one user's
+	 * many connections must not take them all */
+	guint n_checks;
+	GHashTable *checks_per_uid; /* uid → count */
 };
 
 G_DEFINE_TYPE(VssAuthority, vss_authority, G_TYPE_OBJECT)
@@ -106,11 +112,31 @@ typedef struct {
 	gchar *action_id;
 	gchar **details;
 	gboolean interactive;
+	VssAuthority *counted; /* set while it counts as a check waiting for polkit */
+	guint uid;
 } VssCheckData;
+
+static void
+vss_authority_count_check(VssAuthority *self, guint uid, gint delta)
+{
+	guint n =
+	    GPOINTER_TO_UINT(g_hash_table_lookup(self->checks_per_uid, GUINT_TO_POINTER(uid)));
+
+	n = (guint)((gint)n + delta);
+	self->n_checks = (guint)((gint)self->n_checks + delta);
+	if (n == 0)
+		g_hash_table_remove(self->checks_per_uid, GUINT_TO_POINTER(uid));
+	else
+		g_hash_table_insert(self->checks_per_uid,
+				    GUINT_TO_POINTER(uid),
+				    GUINT_TO_POINTER(n));
+}
 
 static void
 vss_check_data_free(VssCheckData *data)
 {
+	if (data->counted != NULL)
+		vss_authority_count_check(data->counted, data->uid, -1);
 	g_free(data->sender);
 	g_free(data->action_id);
 	g_strfreev(data->details);
@@ -217,6 +243,28 @@ vss_authority_check_uid_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		g_task_return_boolean(task, TRUE);
 		return;
 	}
+	/* within the budget of checks waiting for polkit: per uid, and in all */
+	{
+		VssCheckData *data = g_task_get_task_data(task);
+		guint n_uid = GPOINTER_TO_UINT(
+		    g_hash_table_lookup(self->checks_per_uid, GUINT_TO_POINTER(uid)));
+		if (n_uid >= VSS_LIMIT_POLKIT_CHECKS_PER_UID ||
+		    self->n_checks >= VSS_LIMIT_POLKIT_CHECKS) {
+			g_task_return_new_error(
+			    task,
+			    VSS_ERROR,
+			    VSS_ERROR_LIMIT_REACHED,
+			    "%u authorization checks of uid %u (%u in all) are waiting for "
+			    "polkit, the most vssd lets wait; try again later",
+			    n_uid,
+			    uid,
+			    self->n_checks);
+			return;
+		}
+		data->counted = self;
+		data->uid = uid;
+		vss_authority_count_check(self, uid, 1);
+	}
 	/* never the _sync variant: it would stall the main loop, and with it
 	 * every frozen writer's Thaw, while polkitd starts */
 	if (self->polkit == NULL) {
@@ -274,6 +322,7 @@ vss_authority_finalize(GObject *object)
 	g_clear_object(&self->connection);
 	g_clear_object(&self->polkit);
 	g_hash_table_unref(self->uids);
+	g_hash_table_unref(self->checks_per_uid);
 	G_OBJECT_CLASS(vss_authority_parent_class)->finalize(object);
 }
 
@@ -287,4 +336,5 @@ static void
 vss_authority_init(VssAuthority *self)
 {
 	self->uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->checks_per_uid = g_hash_table_new(g_direct_hash, g_direct_equal);
 }

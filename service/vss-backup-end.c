@@ -330,4 +330,3 @@ vss_backup_session_release_async(VssBackupSession *self,
 	}
 	vss_backup_session_advance(self);
 }
-

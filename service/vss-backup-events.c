@@ -64,7 +64,8 @@ state_after_ack(VssWriterEvent event, VssWriterState current)
 	case VSS_WRITER_EVENT_ABORT:
 	case VSS_WRITER_EVENT_BACKUP_SHUTDOWN:
 		/* a failure stays visible until the writer's next backup */
-		return vss_backup_writer_state_is_failed(current) ? current : VSS_WRITER_STATE_STABLE;
+		return vss_backup_writer_state_is_failed(current) ? current
+								  : VSS_WRITER_STATE_STABLE;
 	default:
 		return VSS_WRITER_STATE_STABLE;
 	}
@@ -94,7 +95,8 @@ state_after_failure(VssWriterEvent event, VssWriterState current)
 		return VSS_WRITER_STATE_FAILED_AT_POST_RESTORE;
 	default:
 		/* no state says "failed at Abort or BackupShutdown" */
-		return vss_backup_writer_state_is_failed(current) ? current : VSS_WRITER_STATE_STABLE;
+		return vss_backup_writer_state_is_failed(current) ? current
+								  : VSS_WRITER_STATE_STABLE;
 	}
 }
 
@@ -336,7 +338,8 @@ vss_backup_session_round_reply_cb(VssEventRound *round, VssEventReply *reply, gp
 	    (event == VSS_WRITER_EVENT_FREEZE || event == VSS_WRITER_EVENT_THAW) &&
 	    self->op == OP_DO_SNAPSHOT_SET && !vss_backup_session_is_aborting(self) &&
 	    !vss_backup_session_abort_done(self)) {
-		vss_backup_session_service_abort(self, vss_backup_session_writer_failure_error(round));
+		vss_backup_session_service_abort(self,
+						 vss_backup_session_writer_failure_error(round));
 	}
 }
 
@@ -406,4 +409,3 @@ vss_backup_session_round_over(VssBackupSession *self)
 {
 	g_clear_pointer(&self->round, vss_event_round_unref);
 }
-

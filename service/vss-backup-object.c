@@ -284,8 +284,17 @@ vss_backup_object_call(VssBusContext *ctx,
 		return;
 	}
 	case BACKUP_START_SNAPSHOT_SET: {
-		g_autofree gchar *set_id =
-		    vss_backup_session_start_snapshot_set(bo->session, &error);
+		g_autofree gchar *set_id = NULL;
+		/* the per-user bound on what outlives every connection */
+		if (vss_backup_session_get_state(bo->session) ==
+			VSS_BACKUP_STATE_METADATA_GATHERED &&
+		    vss_backup_session_get_context(bo->session) ==
+			VSS_SNAPSHOT_CONTEXT_PERSISTENT &&
+		    !vss_coordinator_check_persistent_limit(ctx->coordinator,
+							    bo->owner_uid,
+							    &error))
+			break;
+		set_id = vss_backup_session_start_snapshot_set(bo->session, &error);
 		if (set_id == NULL)
 			break;
 		g_dbus_method_invocation_return_value(invocation, g_variant_new("(s)", set_id));

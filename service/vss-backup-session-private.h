@@ -145,7 +145,6 @@ struct _VssBackupSession {
 	gchar *release_reason;
 };
 
-
 void
 vss_backup_session_set_state(VssBackupSession *self, VssBackupState state);
 

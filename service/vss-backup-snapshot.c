@@ -542,4 +542,3 @@ vss_backup_session_add_backup_file_async(VssBackupSession *self,
 				    vss_backup_session_add_file_cb,
 				    g_steal_pointer(&task));
 }
-

@@ -175,7 +175,6 @@ vss_btrfs_record_filesystem_present(VssSnapshotInfo *info, GError **error)
 	return FALSE;
 }
 
-
 /*
  * Snapshots go only where nobody but root can add, rename, remove or even
  * reach entries: otherwise the name a record gives could be made to lead to
@@ -581,4 +580,3 @@ vss_btrfs_open_record_snapshot(VssSnapshotInfo *info, GError **error)
 	}
 	return fd;
 }
-

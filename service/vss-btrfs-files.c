@@ -245,4 +245,3 @@ vss_btrfs_provider_add_file(VssProvider *provider,
 	g_propagate_error(error, g_steal_pointer(&error_local));
 	return FALSE;
 }
-

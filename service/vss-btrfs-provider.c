@@ -549,18 +549,15 @@ vss_btrfs_provider_snapshot_exists(VssProvider *provider, VssSnapshotInfo *info,
 	}
 	if (!vss_btrfs_record_filesystem_present(info, error))
 		return FALSE;
-	snapdir_fd = vss_btrfs_open_record_snapshot_dir(info, &gone, &error_local);
-	if (snapdir_fd < 0) {
-		if (error_local != NULL)
-			g_debug("%s", error_local->message);
+	/* gone is gone; but a .vss-snapshots (or an entry in it) that is
+	 * refused — swapped by the source's owner, say — tells nothing about
+	 * the snapshot: "cannot tell", so that the record is not forgotten */
+	snapdir_fd = vss_btrfs_open_record_snapshot_dir(info, &gone, error);
+	if (snapdir_fd < 0)
 		return FALSE;
-	}
-	snapshot_fd = vss_btrfs_open_snapshot(snapdir_fd, info, &gone, &error_local);
-	if (snapshot_fd < 0) {
-		if (error_local != NULL)
-			g_debug("%s", error_local->message);
+	snapshot_fd = vss_btrfs_open_snapshot(snapdir_fd, info, &gone, error);
+	if (snapshot_fd < 0)
 		return FALSE;
-	}
 
 	/* a writable subvolume by that name is ours only before it is sealed */
 	if (btrfs_util_get_subvolume_read_only_fd(snapshot_fd, &read_only) != BTRFS_UTIL_OK)

@@ -165,8 +165,10 @@ vss_coordinator_load(VssCoordinator *self, GError **error)
 							  info,
 							  &error_exists)) {
 				if (error_exists != NULL) {
-					/* its filesystem is away: neither list nor
-					 * forget the set; the next start looks again */
+					/* its filesystem is away, or its
+					 * .vss-snapshots is not vss's: neither list
+					 * nor forget the set; the next start looks
+					 * again */
 					g_warning("snapshot set %s: %s: keeping its record",
 						  set->id,
 						  error_exists->message);

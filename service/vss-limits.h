@@ -38,6 +38,13 @@
  * an outstanding polkit check, of which the service may have only so many */
 #define VSS_LIMIT_CALLS_IN_FLIGHT_PER_CONNECTION 16
 
+/* polkit checks waiting for polkitd's answer, per uid other than root and in
+ * all: dbus-daemon lets one connection (vssd's) wait for 128 replies at once
+ * (max_replies_per_connection); past that every check fails, so one user's
+ * many connections may not take more than a share */
+#define VSS_LIMIT_POLKIT_CHECKS_PER_UID 32
+#define VSS_LIMIT_POLKIT_CHECKS		96
+
 /* the largest reply vssd sends: the system bus refuses (and disconnects the
  * sender of) a message over 32 MiB; a bigger reply is a LimitReached */
 #define VSS_REPLY_SIZE_MAX (16 * 1024 * 1024)

@@ -330,13 +330,12 @@ vss_registration_clear(VssRegistration *reg)
 	g_clear_pointer(&reg->paths, g_strfreev);
 }
 
-
 gboolean
 vss_registration_parse(const gchar *name,
-		   GVariant *options,
-		   guint uid,
-		   VssRegistration *reg,
-		   GError **error)
+		       GVariant *options,
+		       guint uid,
+		       VssRegistration *reg,
+		       GError **error)
 {
 	g_autoptr(GVariant) empty = g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	GVariantIter iter;
@@ -420,4 +419,3 @@ vss_registration_parse(const gchar *name,
 	}
 	return check_metadata_size(empty, (const gchar *const *)reg->paths, error);
 }
-
