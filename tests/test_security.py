@@ -45,8 +45,15 @@ CALL_ACTIONS = {
 def read_limits():
     """The #defines of service/vss-limits.h, the one place the limits are set."""
     with open(os.path.join(SRCDIR, 'service', 'vss-limits.h')) as f:
-        return {name: int(value) for name, value in
-                re.findall(r'^#define\s+(VSS_\w+)\s+(\d+)\s*$', f.read(), re.M)}
+        header = f.read()
+    limits = {name: int(value) for name, value in
+              re.findall(r'^#define\s+(VSS_\w+)\s+(\d+)\s*$', header, re.M)}
+    # and the products, such as (16 * 1024 * 1024)
+    for name, product in re.findall(r'^#define\s+(VSS_\w+)\s+\(([\d\s*]+)\)\s*$', header, re.M):
+        limits[name] = 1
+        for factor in product.split('*'):
+            limits[name] *= int(factor)
+    return limits
 
 
 LIMITS = read_limits()
@@ -55,6 +62,16 @@ BACKUPS_PER_CONNECTION = LIMITS['VSS_LIMIT_BACKUPS_PER_CONNECTION']
 USER_BACKUPS_PER_UID = LIMITS['VSS_LIMIT_USER_BACKUPS_PER_UID']
 VOLUMES_PER_SET = LIMITS['VSS_SNAPSHOT_SET_MAX_VOLUMES']
 PENDING_EVENTS_PER_WRITER = LIMITS['VSS_WRITER_PENDING_EVENTS_MAX']
+WRITERS_PER_UID = LIMITS['VSS_LIMIT_WRITERS_PER_UID']
+WRITERS_TOTAL = LIMITS['VSS_LIMIT_WRITERS_TOTAL']
+PERSISTENT_SETS_PER_UID = LIMITS['VSS_LIMIT_PERSISTENT_SETS_PER_UID']
+CALLS_IN_FLIGHT_PER_CONNECTION = LIMITS['VSS_LIMIT_CALLS_IN_FLIGHT_PER_CONNECTION']
+METADATA_MAX = LIMITS['VSS_WRITER_METADATA_MAX']
+IDLE_TIMEOUT_MIN_S = LIMITS['VSS_IDLE_TIMEOUT_MIN_S']
+REPLY_SIZE_MAX = LIMITS['VSS_REPLY_SIZE_MAX']
+# dbus-daemon's max_message_size on the system bus (and on the test bus, which
+# does not set it): a bigger message makes the bus disconnect its sender
+BUS_MESSAGE_MAX = 32 * 1024 * 1024
 
 # a second unprivileged uid; dbus-daemon refuses uids without a passwd entry
 OTHER_UID = pwd.getpwnam('daemon').pw_uid
@@ -71,6 +88,34 @@ def error_of(pending):
     except VssError as e:
         return e.name
     return None
+
+
+class WriterPool(Client):
+    """Many writers on one connection, each acknowledging every event at once:
+    hundreds of writers cost a few connections instead of one each."""
+
+    def __init__(self, address, uid=None):
+        super().__init__(address, uid)
+        self.paths = set()
+        self.registrations = []
+        self.connection.signal_subscribe(None, WRITER_IFACE, None, None, None,
+                                         Gio.DBusSignalFlags.NONE, self._on_signal)
+
+    def _on_signal(self, connection, sender, path, interface, signal_name, params):
+        if path in self.paths:
+            serial = params.get_child_value(0).get_uint64()
+            self.call_async(path, WRITER_IFACE, 'Ack', GLib.Variant('(t)', (serial,)))
+
+    def register(self, name, options=None):
+        """RegisterWriter in flight; the writer answers once it is registered."""
+        def registered(pending):
+            if pending.error is None:
+                self.paths.add(pending.result.unpack()[0])
+        pending = self.call_async(VSS_PATH, MANAGER_IFACE, 'RegisterWriter',
+                                  GLib.Variant('(sa{sv})', (name, vardict(options))),
+                                  on_done=registered)
+        self.registrations.append(pending)
+        return pending
 
 
 class SecurityTestCase(VssTestCase):
@@ -119,6 +164,42 @@ class SecurityTestCase(VssTestCase):
 
     def nobody(self):
         return self.client(uid=NOBODY_UID)
+
+    def writer_pool(self, uid=None):
+        pool = WriterPool(self.address, uid)
+        self.clients.append(pool)
+        return pool
+
+    def register_writer(self, client, name, options=None):
+        """RegisterWriter in flight from @client (a writer that answers nothing)."""
+        return client.call_async(VSS_PATH, MANAGER_IFACE, 'RegisterWriter',
+                                 variant('(sa{sv})', name, vardict(options)))
+
+    def calls_in_turn(self, queues, timeout=60):
+        """Starts the calls of each queue (callables that start one call each)
+        with at most CALLS_IN_FLIGHT_PER_CONNECTION in flight per queue, as a
+        client that keeps to the bound would; waits for all; returns them,
+        queue after queue."""
+        waiting = [list(reversed(queue)) for queue in queues]
+        running = [[] for _ in queues]
+        started = [[] for _ in queues]
+
+        def top_up():
+            for i, queue in enumerate(waiting):
+                running[i] = [c for c in running[i] if not c.done]
+                while queue and len(running[i]) < CALLS_IN_FLIGHT_PER_CONNECTION:
+                    call = queue.pop()()
+                    running[i].append(call)
+                    started[i].append(call)
+            return not any(waiting) and not any(running)
+
+        iterate_until(top_up, timeout=timeout, what='the calls')
+        return [call for calls in started for call in calls]
+
+    def create_snapshot_set(self, client, paths, options=None):
+        """CreateSnapshotSet in flight from @client; wait() gives (set id, snapshots)."""
+        return client.call_async(VSS_PATH, MANAGER_IFACE, 'CreateSnapshotSet',
+                                 variant('(asa{sv})', list(paths), vardict(options)))
 
     def persistent_set(self, volume):
         """A complete persistent snapshot set of @volume, made by root; its id."""
@@ -679,6 +760,123 @@ class PathRaceTest(SecurityTestCase):
         self.assertStillServing()
 
 
+class SnapshotDirTest(SecurityTestCase):
+    """A .vss-snapshots that vssd did not make is trusted only as far as it
+    would have made it: root's, reachable by nobody else (DESIGN.md §5, §6a)."""
+
+    def make_snapshot_dir(self, volume, uid=0, mode=0o700):
+        snapdir = os.path.join(volume, '.vss-snapshots')
+        btrfsutil.create_subvolume(snapdir)
+        os.chown(snapdir, uid, uid)
+        os.chmod(snapdir, mode)
+        return snapdir
+
+    def test_root_owned_snapshot_dir_open_to_others_is_made_private_first(self):
+        # earlier versions, or an admin's mkdir, left these modes: the
+        # snapshots below would be reachable with their source's stale permissions
+        for mode in (0o755, 0o711, 0o1777):
+            with self.subTest(mode=oct(mode)):
+                volume = self.subvolume(f'v{mode:o}', {'secret': b'x'})
+                snapdir = self.make_snapshot_dir(volume, mode=mode)
+                modes = []
+
+                def freeze(writer, event):
+                    # the snapshot is taken after Freeze: it must be private by then
+                    modes.append(os.stat(snapdir).st_mode & 0o7777)
+                    writer.ack(event.serial)
+
+                writer = self.writer(f'w{mode:o}', script={'Freeze': freeze})
+                backup = self.requester()
+                self.backup_until_prepared(backup, [volume])
+                backup.DoSnapshotSet()
+                self.assertEqual(modes, [0o700])
+                self.assertEqual(os.stat(snapdir).st_mode & 0o7777, 0o700)
+                self.assertEqual(os.stat(snapdir).st_uid, 0)
+                self.assertEqual(len(self.snapshots_on_disk(volume)), 1)
+                backup.BackupComplete()
+                backup.Release()
+                writer.close()
+                self.assertEqual(self.snapshots_on_disk(volume), [])
+
+    def test_snapshot_dir_of_another_uid_is_refused(self):
+        self.allow('backup')
+        for uid, mode in ((NOBODY_UID, 0o700), (OTHER_UID, 0o755)):
+            with self.subTest(uid=uid):
+                volume = self.subvolume(f'v{uid}')
+                snapdir = self.make_snapshot_dir(volume, uid=uid, mode=mode)
+                backup = self.requester()
+                backup.InitializeForBackup()
+                backup.GatherWriterMetadata()
+                backup.StartSnapshotSet()
+                error = self.assertCallFails('VolumeNotSupported', backup.AddToSnapshotSet,
+                                             volume)
+                self.assertIn(snapdir, error.message)
+                self.assertEqual(backup.prop('Snapshots'), [])
+                backup.Release()
+                # CreateSnapshotSet checks its paths the same way
+                error = self.assertCallFails(
+                    'VolumeNotSupported', self.create_snapshot_set(self.client(), [volume]).wait)
+                self.assertIn(snapdir, error.message)
+                # nothing was put there, nor changed
+                self.assertEqual(os.listdir(snapdir), [])
+                self.assertEqual(os.stat(snapdir).st_uid, uid)
+                self.assertEqual(os.stat(snapdir).st_mode & 0o7777, mode)
+                self.assertEqual(self.records(), [])
+        self.assertEqual(self.snapshot_objects(), {})
+
+    def test_snapshot_dir_swapped_by_the_volume_owner_before_delete(self):
+        # a subvolume of nobody's, such as a home directory
+        volume = self.subvolume('home', {'f': b'real'})
+        os.chown(volume, NOBODY_UID, NOBODY_UID)
+        set_id = self.persistent_set(volume)
+        [(path, props)] = self.snapshot_objects().items()
+        snapshot_id = props['Id']
+        [record] = self.records()
+        # what the owner may do in their own directory: move vssd's
+        # .vss-snapshots aside (a rename within the directory), make a
+        # subvolume of their own in its place with a decoy of the snapshot's
+        # name, and have vssd delete the decoy and forget the real snapshot
+        aside = os.path.join(volume, 'aside')
+        os.rename(os.path.join(volume, '.vss-snapshots'), aside)
+        snapdir = self.make_snapshot_dir(volume, uid=NOBODY_UID, mode=0o755)
+        decoy = self.read_only_subvolume(os.path.join(snapdir, snapshot_id), source=volume)
+        admin = self.client()
+        for what, call in (('Snapshot.Delete', lambda: admin.call(path, SNAPSHOT_IFACE, 'Delete')),
+                           ('DeleteSnapshotSet', lambda: admin.delete_snapshot_set(set_id))):
+            with self.subTest(what):
+                error = self.assertCallFails('ProviderFailure', call)
+                self.assertIn(snapdir, error.message)
+                self.assertTrapIntact(decoy)
+                self.assertEqual(os.listdir(aside), [snapshot_id])
+                self.assertTrue(btrfsutil.is_subvolume(os.path.join(aside, snapshot_id)))
+                # the set is not forgotten: its record and object stay
+                self.assertEqual(self.records(), [record])
+                self.assertEqual(list(self.snapshot_objects()), [path])
+        # nor after a restart: a snapshot directory that vssd refuses to use is
+        # no sign that the snapshot is gone, and the record is all that still
+        # names the real one (listed or not until the directory is fixed)
+        self.vssd.stop()
+        self.vssd.start()
+        self.assertEqual(self.records(), [record],
+                         'after a restart vssd forgot the set whose .vss-snapshots it refuses')
+        with self.assertRaises(VssError) as raised:
+            admin.delete_snapshot_set(set_id)
+        self.assertIn(raised.exception.name, ('ProviderFailure', 'ObjectNotFound'))
+        self.assertTrapIntact(decoy)
+        self.assertEqual(os.listdir(aside), [snapshot_id])
+        self.assertEqual(self.records(), [record])
+        # once the owner puts it back, the admin deletes the real snapshot
+        btrfsutil.delete_subvolume(decoy)
+        btrfsutil.delete_subvolume(snapdir)
+        os.rename(aside, os.path.join(volume, '.vss-snapshots'))
+        self.vssd.stop()
+        self.vssd.start()
+        admin = self.client()
+        admin.delete_snapshot_set(set_id)
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        self.assertEqual(self.records(), [])
+
+
 class LimitsTest(SecurityTestCase):
     """One caller cannot make vssd hold without bound (README: "Security model")."""
 
@@ -807,6 +1005,110 @@ class LimitsTest(SecurityTestCase):
                          'LimitReached')
         self.assertIsNone(writer.fail(serial, 'retryable', 'm' * message_max).error_name())
         self.assertEqual(pending.wait(), [])
+
+
+    def test_registration_paths_count_toward_the_metadata_bound(self):
+        caller = self.client()
+        # 256 paths of 300 bytes: each path and their number within their own
+        # limits, together past the one bound on what a writer's metadata holds
+        too_much = [f'/srv/{i:03d}/' + 'p' * 291 for i in range(256)]
+        self.assertGreater(sum(len(p) for p in too_much), METADATA_MAX)
+        error = self.assertCallFails('LimitReached', self.register(caller, 'big', {
+            'paths': too_much}).wait)
+        self.assertIn(str(METADATA_MAX), error.message)
+        self.assertEqual(self.objects_of('Writer'), [])
+        # what is left of the bound after the paths is what SetMetadata may add
+        paths = [f'/srv/{i:03d}/' + 'p' * 200 for i in range(256)]
+        writer = self.writer('w', options={'paths': paths})
+        room = METADATA_MAX - sum(len(p) for p in paths)
+        self.assertCallFails('LimitReached', writer.call, writer.path, WRITER_IFACE,
+                             'SetMetadata', variant('(a{sv})', vardict({'d': 'd' * room})))
+        writer.call(writer.path, WRITER_IFACE, 'SetMetadata',
+                    variant('(a{sv})', vardict({'d': 'd' * (room - 8192)})))
+
+    def test_writers_per_uid_over_all_its_connections(self):
+        self.allow('register-writer')
+        connections = [self.nobody() for _ in range(WRITERS_PER_UID // WRITERS_PER_CONNECTION)]
+        calls = self.calls_in_turn(
+            [[lambda c=c, i=i: self.register(c, f'w{i}') for i in range(WRITERS_PER_CONNECTION)]
+             for c in connections])
+        paths = [call.wait() for call in calls]
+        # connections are cheap: a new one does not start a new count
+        error = self.assertCallFails('LimitReached', self.register(self.nobody(), 'more').wait)
+        self.assertIn(f'uid {NOBODY_UID}', error.message)
+        self.assertIn(str(WRITERS_PER_UID), error.message)
+        self.assertEqual(len(self.objects_of('Writer')), WRITERS_PER_UID)
+        # other uids have their own count; root has none
+        other = self.client(uid=OTHER_UID)
+        self.assertTrue(self.register(other, 'other', {'paths': [self.user_path(OTHER_UID)]})
+                        .wait())
+        self.assertTrue(self.register(self.client(), 'root').wait())
+        # one gone, one more
+        connections[0].call(paths[0], WRITER_IFACE, 'Unregister')
+        self.assertTrue(self.register(self.nobody(), 'again').wait())
+
+    def test_writers_in_total(self):
+        # as root, which has no per-uid bound: only the total stops it
+        connections = [self.client() for _ in range(WRITERS_TOTAL // WRITERS_PER_CONNECTION)]
+        calls = self.calls_in_turn(
+            [[lambda c=c, i=i: self.register_writer(c, f'w{i}')
+              for i in range(WRITERS_PER_CONNECTION)] for c in connections])
+        self.assertEqual([c.error for c in calls if c.error is not None], [])
+        for caller in (self.client(), self.client(uid=NOBODY_UID)):
+            self.allow('register-writer')
+            error = self.assertCallFails(
+                'LimitReached', self.register(caller, 'one too many').wait)
+            self.assertIn(str(WRITERS_TOTAL), error.message)
+        self.assertStillServing()
+        # 64 go with their connection: there is room again
+        connections[0].close()
+        iterate_until(lambda: self.register_writer(self.client(), 'again').error_name() is None,
+                      what='room for a writer')
+
+    def test_metadata_reply_past_the_bound_keeps_vssd_on_the_bus(self):
+        volume = self.subvolume('data')
+        # a backup in progress, its writer frozen
+        frozen = self.writer('frozen', script={'Freeze': 'hang'})
+        busy = self.requester()
+        self.backup_until_prepared(busy, [volume])
+        snapshotting = busy.call_async('DoSnapshotSet')
+        freeze = frozen.wait_for('Freeze')
+        # writers whose registration alone is nearly the metadata bound, as
+        # many as make a GatherWriterMetadata reply bigger than the bus takes:
+        # without the bound on replies, the bus disconnects vssd for it, and
+        # the frozen writer is never thawed
+        paths = [f'/srv/{i:03d}/' + 'p' * 240 for i in range(256)]
+        per_writer = sum(len(p) + 5 for p in paths)
+        self.assertLess(per_writer, METADATA_MAX)
+        n_writers = max(REPLY_SIZE_MAX, BUS_MESSAGE_MAX) // per_writer + 16
+        pools = [self.writer_pool()
+                 for _ in range(0, n_writers, WRITERS_PER_CONNECTION)]
+        calls = self.calls_in_turn(
+            [[lambda p=pool, i=i: p.register(f'big{i}', {'paths': paths})
+              for i in range(k, min(n_writers, k + WRITERS_PER_CONNECTION))]
+             for pool, k in zip(pools, range(0, n_writers, WRITERS_PER_CONNECTION))])
+        self.assertEqual([c.error for c in calls if c.error is not None], [])
+        gatherer = self.requester()
+        gatherer.InitializeForBackup()
+        error = self.assertCallFails('LimitReached', gatherer.GatherWriterMetadata)
+        self.assertIn('GatherWriterMetadata', error.message)
+        self.assertIn(str(REPLY_SIZE_MAX), error.message)
+        self.assertStillServing()
+        # the backup in progress goes on: its writer is thawed as always
+        self.assertFalse(snapshotting.done)
+        frozen.ack(freeze.serial)
+        snapshotting.wait()
+        self.assertEqual(frozen.names()[-2:], ['Thaw', 'PostSnapshot'])
+        busy.BackupComplete()
+        busy.Release()
+        # with fewer writers the reply fits again
+        for pool in pools[REPLY_SIZE_MAX // (per_writer * WRITERS_PER_CONNECTION):]:
+            pool.close()
+        iterate_until(lambda: len(self.objects_of('Writer')) * per_writer < REPLY_SIZE_MAX,
+                      what='the writers to go')
+        again = self.requester()
+        again.InitializeForBackup()
+        self.assertEqual(len(again.GatherWriterMetadata()), len(self.objects_of('Writer')))
 
 
 class HostileInputTest(SecurityTestCase):
