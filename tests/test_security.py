@@ -11,6 +11,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import time
 import unittest
 import xml.etree.ElementTree as ElementTree
 
@@ -1109,6 +1110,104 @@ class LimitsTest(SecurityTestCase):
         again = self.requester()
         again.InitializeForBackup()
         self.assertEqual(len(again.GatherWriterMetadata()), len(self.objects_of('Writer')))
+
+
+    def make_persistent_sets(self, caller, volume, count):
+        """@count persistent sets of @volume by @caller, one after another
+        (rule 10); their ids."""
+        return [self.create_snapshot_set(caller, [volume], {'writers': False}).wait()[0]
+                for _ in range(count)]
+
+    def test_persistent_sets_per_uid(self):
+        self.allow('backup', 'manage-snapshots')
+        volume = self.subvolume('home')
+        caller = self.nobody()
+        set_ids = self.make_persistent_sets(caller, volume, PERSISTENT_SETS_PER_UID)
+        # they outlive every connection: another one of the uid counts them
+        caller = self.nobody()
+        error = self.assertCallFails('LimitReached', self.create_snapshot_set(
+            caller, [volume], {'writers': False}).wait)
+        self.assertIn(f'uid {NOBODY_UID}', error.message)
+        self.assertIn(str(PERSISTENT_SETS_PER_UID), error.message)
+        self.assertEqual(len(self.records()), PERSISTENT_SETS_PER_UID)
+        self.assertEqual(len(self.snapshots_on_disk(volume)), PERSISTENT_SETS_PER_UID)
+        # a set of context backup goes with its connection: not counted
+        self.create_snapshot_set(caller, [volume], {'context': 'backup', 'writers': False}).wait()
+        # nor are other uids' sets, and root has no bound
+        self.make_persistent_sets(self.client(uid=OTHER_UID), volume, 1)
+        self.make_persistent_sets(self.client(), volume, 1)
+        # the records say who made each set: the count holds over a restart
+        self.vssd.stop()
+        self.vssd.start()
+        caller = self.nobody()
+        self.assertCallFails('LimitReached', self.create_snapshot_set(
+            caller, [volume], {'writers': False}).wait)
+        # one deleted, one more
+        caller.delete_snapshot_set(set_ids[0])
+        self.make_persistent_sets(caller, volume, 1)
+        self.assertCallFails('LimitReached', self.create_snapshot_set(
+            caller, [volume], {'writers': False}).wait)
+
+    def test_persistent_sets_per_uid_through_backup_components_too(self):
+        # the bound is on what a uid keeps, however it made it: the long form
+        # (SetContext persistent, DoSnapshotSet) makes the same sets
+        self.allow('backup')
+        volume = self.subvolume('home')
+        self.make_persistent_sets(self.nobody(), volume, PERSISTENT_SETS_PER_UID)
+        backup = self.requester(uid=NOBODY_UID)
+        steps = [('InitializeForBackup', ()), ('SetContext', ('(s)', 'persistent')),
+                 ('GatherWriterMetadata', ()), ('StartSnapshotSet', ()),
+                 ('AddToSnapshotSet', ('(s)', volume)), ('PrepareForBackup', ()),
+                 ('DoSnapshotSet', ())]
+        error = None
+        for method, args in steps:
+            try:
+                backup.call(method, *args)
+            except VssError as e:
+                error = e
+                break
+        self.assertIsNotNone(error, f'uid {NOBODY_UID} made persistent set number '
+                             f'{PERSISTENT_SETS_PER_UID + 1} with BackupComponents')
+        self.assertEqual(error.name, 'LimitReached', f'{method}: {error}')
+        self.assertIn(f'uid {NOBODY_UID}', error.message)
+        self.assertEqual(len(self.records()), PERSISTENT_SETS_PER_UID)
+        self.assertEqual(len(self.snapshots_on_disk(volume)), PERSISTENT_SETS_PER_UID)
+
+
+class SetLockTest(SecurityTestCase):
+    """No requester holds the snapshot-set lock (rule 10) by saying nothing."""
+
+    def test_silent_holder_of_the_set_lock_is_released(self):
+        self.allow('backup')
+        writer = self.writer('w')
+        # one past DoSnapshotSet: it holds no lock, and its copy phase may
+        # take as long as it takes
+        copying = self.requester(uid=NOBODY_UID, options={'idle-timeout-s': IDLE_TIMEOUT_MIN_S})
+        self.backup_until_prepared(copying, [self.subvolume('copied')])
+        copying.DoSnapshotSet()
+        # one that holds the lock, owned by its connection, and goes silent
+        volume = self.subvolume('held')
+        holder = self.requester(uid=NOBODY_UID, options={'idle-timeout-s': IDLE_TIMEOUT_MIN_S})
+        self.backup_until_prepared(holder, [volume])
+        silent_since = time.monotonic()
+        other = self.requester()
+        other.InitializeForBackup()
+        other.GatherWriterMetadata()
+        self.assertCallFails('SnapshotSetInProgress', other.StartSnapshotSet)
+        # its silence counts as a disconnect (rule 8): aborted, then shut down
+        iterate_until(lambda: writer.count('BackupShutdown') == 1,
+                      timeout=IDLE_TIMEOUT_MIN_S + 10, what='the silent holder to be released')
+        self.assertGreaterEqual(time.monotonic() - silent_since, IDLE_TIMEOUT_MIN_S - 1)
+        self.assertEqual([e.name for e in writer.events if e.backup == holder.path],
+                         ['Identify', 'PrepareForBackup', 'Abort', 'BackupShutdown'])
+        self.assertNotIn(holder.path, self.objects_of('BackupComponents'))
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        # the lock is free for the others
+        other.StartSnapshotSet()
+        # the one that held no lock was as silent, and is still there
+        self.assertEqual(copying.state, 'snapshot-created')
+        copying.BackupComplete()
+        copying.Release()
 
 
 class HostileInputTest(SecurityTestCase):
