@@ -197,6 +197,11 @@ class SecurityTestCase(VssTestCase):
         iterate_until(top_up, timeout=timeout, what='the calls')
         return [call for calls in started for call in calls]
 
+    def create_backup_async(self, client, on_done=None):
+        """CreateBackupComponents in flight from @client."""
+        return client.call_async(VSS_PATH, MANAGER_IFACE, 'CreateBackupComponents',
+                                 variant('(a{sv})', {}), on_done=on_done)
+
     def create_snapshot_set(self, client, paths, options=None):
         """CreateSnapshotSet in flight from @client; wait() gives (set id, snapshots)."""
         return client.call_async(VSS_PATH, MANAGER_IFACE, 'CreateSnapshotSet',
@@ -433,6 +438,92 @@ class PolkitTest(SecurityTestCase):
         self.assertEqual(len(self.polkit_checks()), 2)
         self.assertEqual(self.objects_of('BackupComponents'), [])
         self.assertEqual(self.objects_of('Writer'), [])
+        self.assertStillServing()
+
+
+class AuthorizationFloodTest(SecurityTestCase):
+    """Calls waiting for polkit are bounded per connection and end with their
+    caller (README: "Security model")."""
+
+    def setUp(self):
+        super().setUp()
+        self.allow(*ACTIONS)
+        # libpolkit tells polkitd when a check is no longer wanted; record it
+        self.polkitd_mock.AddMethod('org.freedesktop.PolicyKit1.Authority',
+                                    'CancelCheckAuthorization', 's', '', '')
+
+    def test_calls_waiting_for_polkit_per_connection(self):
+        # polkit answers one check every 0.25 s, as a slow or interactive one would
+        self.polkitd_mock.ClearCalls()
+        self.polkitd_mock.SetDelay(0.25)
+        flooder = self.nobody()
+        flood = [self.create_backup_async(flooder)
+                 for _ in range(3 * CALLS_IN_FLIGHT_PER_CONNECTION)]
+        # past the bound: refused at once, before polkit has answered any
+        iterate_until(lambda: sum(c.done for c in flood) >= 2 * CALLS_IN_FLIGHT_PER_CONNECTION,
+                      timeout=5, what='the calls past the bound to be refused')
+        refused = [c for c in flood if c.done]
+        self.assertEqual(len(refused), 2 * CALLS_IN_FLIGHT_PER_CONNECTION)
+        self.assertEqual({c.error.name for c in refused}, {'LimitReached'})
+        self.assertIn(flooder.unique_name, refused[0].error.message)
+        self.assertIn(str(CALLS_IN_FLIGHT_PER_CONNECTION), refused[0].error.message)
+        # others are served: root needs no polkit answer, and another
+        # connection (even of the same uid) has a bound of its own
+        self.assertTrue(self.client().create_backup().path)
+        neighbour = self.create_backup_async(self.nobody())
+        self.assertFalse(any(c.done for c in flood if c not in refused))
+        # the flooder leaves while its checks wait: they are cancelled, and
+        # nothing is made for it when polkit answers them after all
+        flooder.close()
+        neighbour.wait()
+        iterate_until(lambda: self.polkitd_mock.GetMethodCalls('CancelCheckAuthorization'),
+                      timeout=20, what='polkit to be told that checks were cancelled')
+        spin(0.5)
+        asked = [c for c in self.polkit_checks() if c[3][1]['name'] == flooder.unique_name]
+        self.assertEqual(len(asked), CALLS_IN_FLIGHT_PER_CONNECTION)
+        self.assertEqual(len(self.objects_of('BackupComponents')), 2)
+        self.polkitd_mock.SetDelay(0.0)
+        self.assertStillServing()
+
+
+class PolkitBudgetTest(SecurityTestCase):
+    """On a bus with the system bus's default limits, where vssd may wait for
+    at most 128 replies at once (max_replies_per_connection): one uid with
+    many connections cannot use them all up so that others' checks fail."""
+
+    BUDGET = 128
+    bus_limits = {'max_replies_per_connection': BUDGET}
+
+    def test_one_uid_cannot_use_up_the_polkit_checks_of_all(self):
+        self.allow(*ACTIONS)
+        self.polkitd_mock.SetDelay(0.5)
+        state = {'flooding': True}
+
+        def keep_calling(flooder):
+            # each answered call's place is taken again at once; a refused
+            # one is not sent again, so the flood does not spin
+            def done(pending):
+                if state['flooding'] and pending.error is None:
+                    keep_calling(flooder)
+            self.create_backup_async(flooder, on_done=done)
+
+        # as many connections as it takes to fill the budget within the
+        # bound per connection (a user may have 256 on the system bus)
+        for _ in range(self.BUDGET // CALLS_IN_FLIGHT_PER_CONNECTION + 1):
+            flooder = self.nobody()
+            for _ in range(CALLS_IN_FLIGHT_PER_CONNECTION):
+                keep_calling(flooder)
+        spin(1.0)
+        # another user's checks are made: answered, or still waiting for
+        # polkit, but not refused for want of room
+        victim = self.client(uid=OTHER_UID)
+        for attempt in range(3):
+            call = victim.call_async(VSS_PATH, MANAGER_IFACE, 'CreateBackupComponents',
+                                     variant('(a{sv})', {}))
+            spin(1.0)
+            with self.subTest(attempt=attempt):
+                self.assertIsNone(call.error, 'the check of another uid failed')
+        state['flooding'] = False
         self.assertStillServing()
 
 
