@@ -11,6 +11,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 import unittest
 import xml.etree.ElementTree as ElementTree
@@ -21,7 +22,7 @@ import dbus
 from gi.repository import Gio, GLib
 
 from vsstest import (BACKUP_IFACE, MANAGER_IFACE, NOBODY_UID, SNAPSHOT_IFACE, SRCDIR,
-                     VSS_NAME, VSS_PATH, WRITER_IFACE, Client, VssError, VssTestCase,
+                     VSS_NAME, VSS_PATH, WRITER_IFACE, Client, Vssd, VssError, VssTestCase,
                      iterate_until, spin, vardict)
 
 ACTIONS = {
@@ -969,6 +970,74 @@ class SnapshotDirTest(SecurityTestCase):
         self.assertEqual(self.records(), [])
 
 
+class StateDirTest(SecurityTestCase):
+    """The records in the state directory decide what vssd deletes at start:
+    --state-dir may point anywhere, so vssd checks the directory first."""
+
+    def start_vssd(self, state_dir):
+        """vssd with @state_dir, on its own: (exit status or None if it runs, output)."""
+        log = os.path.join(self.tmpdir, f'vssd-{os.path.basename(state_dir)}.log')
+        vssd = Vssd(self.address, state_dir, log)
+        vssd.start(wait=False)
+        try:
+            status = vssd.process.wait(20)
+        except subprocess.TimeoutExpired:
+            status = None
+            vssd.stop()
+        return status, vssd.log()
+
+    def test_refuses_a_state_dir_others_could_write_or_redirect(self):
+        # the bus name is free for the vssd that should not start
+        self.vssd.stop()
+        fine = tempfile.mkdtemp(prefix='fine-', dir=self.tmpdir)
+        link = os.path.join(self.tmpdir, 'state-link')
+        os.symlink(fine, link)
+        self.addCleanup(os.unlink, link)
+        cases = [('group-writable', 0o770, 0), ('other-writable', 0o703, 0),
+                 ('world-writable and sticky', 0o1777, 0),
+                 ('another uid\'s', 0o700, NOBODY_UID)]
+        dirs = {}
+        for what, mode, uid in cases:
+            path = tempfile.mkdtemp(prefix='bad-', dir=self.tmpdir)
+            os.chmod(path, mode)
+            os.chown(path, uid, uid)
+            dirs[what] = path
+        dirs['a symbolic link to a fine one'] = link
+        for what, path in dirs.items():
+            with self.subTest(what):
+                status, output = self.start_vssd(path)
+                self.assertIsNotNone(status, f'vssd started with a state directory that is {what}')
+                self.assertNotEqual(status, 0, output)
+                self.assertIn(path, output)
+                # nothing was read or made there
+                self.assertEqual(os.listdir(path), [])
+        self.assertEqual(os.listdir(fine), [])
+
+    def test_starts_with_a_state_dir_of_its_own(self):
+        self.vssd.stop()
+        # only writing by others matters: a readable one is fine, a missing
+        # one is made (0700)
+        readable = tempfile.mkdtemp(prefix='readable-', dir=self.tmpdir)
+        os.chmod(readable, 0o755)
+        missing = os.path.join(self.tmpdir, 'made-by-vssd')
+        self.addCleanup(shutil.rmtree, missing, True)
+        for path in (readable, missing):
+            with self.subTest(path=path):
+                vssd = Vssd(self.address, path, os.path.join(self.tmpdir, 'vssd-fine.log'))
+                vssd.start()
+                try:
+                    self.assertStillServingAt(vssd)
+                finally:
+                    self.assertEqual(vssd.stop(), 0)
+                self.assertEqual(os.stat(path).st_mode & 0o7777,
+                                 0o755 if path == readable else 0o700)
+
+    def assertStillServingAt(self, vssd):
+        self.assertTrue(vssd.running(), vssd.log())
+        client = self.client()
+        self.assertTrue(client.get_property(VSS_PATH, MANAGER_IFACE, 'Version'))
+
+
 class LimitsTest(SecurityTestCase):
     """One caller cannot make vssd hold without bound (README: "Security model")."""
 
@@ -1593,6 +1662,25 @@ class SystemdUnitTest(unittest.TestCase):
         self.assertIn('@system-service', filters)
         self.assertIn('~@privileged', filters)
         self.assertEqual(one['UMask'], '0077')
+
+    def test_memory_and_tasks_are_bounded(self):
+        one = {key: values[-1] for key, values in self.directives('vssd.service').items()}
+        units = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30, 'T': 1 << 40}
+        match = re.fullmatch(r'(\d+)([KMGT]?)', one.get('MemoryMax', ''))
+        self.assertIsNotNone(match, f'MemoryMax={one.get("MemoryMax")}: not a size')
+        memory_max = int(match.group(1)) * units.get(match.group(2), 1)
+        # room for the worst case the limits allow: every writer's metadata
+        # held (about twice: paths and metadata) and copied once more into the
+        # GatherWriterMetadata reply before its size is checked
+        held = LIMITS['VSS_LIMIT_WRITERS_TOTAL'] * METADATA_MAX
+        self.assertGreaterEqual(memory_max, 4 * held)
+        # and still a bound: the service idles in under 8 MiB
+        self.assertLessEqual(memory_max, 2 << 30)
+        # threads: one per subvolume of a set being snapshotted, GTask's pool
+        # and GLib's own; writers and callers take none
+        tasks_max = int(one.get('TasksMax', '0'))
+        self.assertGreaterEqual(tasks_max, VOLUMES_PER_SET + 64)
+        self.assertLessEqual(tasks_max, 1024)
 
     def test_systemd_analyze_security(self):
         analyze = shutil.which('systemd-analyze')
