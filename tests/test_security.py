@@ -1377,6 +1377,17 @@ class HostileInputTest(SecurityTestCase):
         super().setUp()
         self.allow(*ACTIONS)
         self.volume = self.subvolume('v')
+        # a snapshot to Open, of another subvolume
+        self.persistent_set(self.subvolume('kept'))
+        [self.snapshot_path] = self.snapshot_objects()
+        self.kept_records = self.records()
+        # the same subvolume through a symbolic link, and through a linked directory
+        self.link = self.btrfs.path('hostile-link')
+        os.symlink(self.volume, self.link)
+        self.addCleanup(os.unlink, self.link)
+        self.linked_dir = self.btrfs.path('hostile-dir')
+        os.symlink(self.btrfs.mountpoint, self.linked_dir)
+        self.addCleanup(os.unlink, self.linked_dir)
         self.hostile = self.nobody()
         self.backup = self.hostile.create_backup()
         self.backup.InitializeForBackup()
@@ -1492,12 +1503,67 @@ class HostileInputTest(SecurityTestCase):
              'InvalidArgument'),
             ('128 KiB metadata', writer, w, 'SetMetadata',
              variant('(a{sv})', vardict({'x': 'y' * (128 << 10)})), 'LimitReached'),
+            # idle-timeout-s is 10 to 3600 s for both owner kinds
+            ('idle timeout 9', VSS_PATH, m, 'CreateBackupComponents',
+             variant('(a{sv})', vardict({'idle-timeout-s': 9})), 'InvalidArgument',
+             'idle-timeout-s'),
+            ('idle timeout 3601', VSS_PATH, m, 'CreateBackupComponents',
+             variant('(a{sv})', vardict({'owner': 'connection', 'idle-timeout-s': 3601})),
+             'InvalidArgument', 'idle-timeout-s'),
+        ] + self.create_snapshot_set_rows() + [
+            # Snapshot.Open takes no option yet
+            ('Open with an unknown option', self.snapshot_path, SNAPSHOT_IFACE, 'Open',
+             variant('(a{sv})', vardict({'colour': 'red'})), 'InvalidArgument', 'colour'),
+            ('Open(s)', self.snapshot_path, SNAPSHOT_IFACE, 'Open', variant('(s)', 'x'),
+             invalid_args),
+        ]
+
+    def create_snapshot_set_rows(self):
+        """CreateSnapshotSet's bad input: (what, ..., expected error, what the
+        message names); checked before anything is made (DESIGN.md §4b)."""
+        volume, base = self.volume, os.path.basename(self.volume)
+        mnt = self.btrfs.mountpoint
+
+        def row(what, paths, options, expected, names):
+            return (f'CreateSnapshotSet {what}', VSS_PATH, MANAGER_IFACE, 'CreateSnapshotSet',
+                    variant('(asa{sv})', paths, vardict(options)), expected, names)
+
+        return [
+            row('of no path', [], {}, 'InvalidArgument', 'path'),
+            row('of one path twice', [volume, volume], {}, 'InvalidArgument', volume),
+            row(f'of {VOLUMES_PER_SET + 1} paths', [volume] * (VOLUMES_PER_SET + 1), {},
+                'LimitReached', str(VOLUMES_PER_SET)),
+            row('with an unknown option', [volume], {'colour': 'red'}, 'InvalidArgument',
+                'colour'),
+            row('with writers of type s', [volume], {'writers': GLib.Variant('s', 'no')},
+                'InvalidArgument', 'writers'),
+            row('with context of type b', [volume], {'context': GLib.Variant('b', True)},
+                'InvalidArgument', 'context'),
+            row('with an unknown context', [volume], {'context': 'forever'},
+                'InvalidArgument', 'forever'),
+            row('with a 257-byte description', [volume], {'description': 'é' * 128 + 'd'},
+                'InvalidArgument', 'description'),
+            row('with ESC in the description', [volume], {'description': 'a\x1b[2Jb'},
+                'InvalidArgument', 'description'),
+            row('of a relative path', [os.path.relpath(volume, '/')], {}, 'InvalidArgument',
+                os.path.relpath(volume, '/')[:40]),
+            row('of a path with ..', [f'{mnt}/../mnt/{base}'], {}, 'InvalidArgument', '..'),
+            row('of a path with .', [f'{mnt}/./{base}'], {}, 'InvalidArgument', '/./'),
+            row('of a path with //', [f'{mnt}//{base}'], {}, 'InvalidArgument', '//'),
+            row('of a path with a trailing /', [volume + '/'], {}, 'InvalidArgument',
+                base),
+            row('of a symbolic link to a subvolume', [self.link], {}, 'InvalidArgument',
+                self.link),
+            row('through a linked directory', [f'{self.linked_dir}/{base}'], {},
+                'InvalidArgument', self.linked_dir),
+            row('of a good path and a linked one', [volume, self.link], {}, 'InvalidArgument',
+                self.link),
         ]
 
     def test_hostile_input_table(self):
         rows = self.rows()
         self.assertGreaterEqual(len(rows), 30)
-        for what, path, interface, method, args, expected in rows:
+        for what, path, interface, method, args, expected, *names in rows:
             # each object's own (hostile) owner sends: ownership is tested elsewhere
             caller = self.writer_obj if path == self.writer_obj.path else self.hostile
             with self.subTest(what):
@@ -1514,8 +1580,13 @@ class HostileInputTest(SecurityTestCase):
                     # a clear error: it says what, and is no echo of a megabyte
                     self.assertTrue(message)
                     self.assertLess(len(message), 1000)
+                    # and which: the path or the option
+                    for name in names:
+                        self.assertIn(name, message)
                 self.assertStillServing()
         # nothing was made or changed by any of it
+        self.assertEqual(self.records(), self.kept_records)
+        self.assertEqual(list(self.snapshot_objects()), [self.snapshot_path])
         self.assertEqual(self.backup.state, 'initialized')
         self.assertEqual(self.started.state, 'snapshot-set-started')
         self.assertEqual(self.started.prop('Snapshots'), [])
