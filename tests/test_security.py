@@ -50,8 +50,9 @@ def read_limits():
         header = f.read()
     limits = {name: int(value) for name, value in
               re.findall(r'^#define\s+(VSS_\w+)\s+(\d+)\s*$', header, re.M)}
-    # and the products, such as (16 * 1024 * 1024)
-    for name, product in re.findall(r'^#define\s+(VSS_\w+)\s+\(([\d\s*]+)\)\s*$', header, re.M):
+    # and the products, such as (16 * 1024 * 1024) or ((guint64)1024 * 1024)
+    for name, product in re.findall(
+            r'^#define\s+(VSS_\w+)\s+\((?:\(\w+\))?([\d\s*]+)\)\s*$', header, re.M):
         limits[name] = 1
         for factor in product.split('*'):
             limits[name] *= int(factor)
@@ -205,8 +206,7 @@ class SecurityTestCase(VssTestCase):
 
     def create_snapshot_set(self, client, paths, options=None):
         """CreateSnapshotSet in flight from @client; wait() gives (set id, snapshots)."""
-        return client.call_async(VSS_PATH, MANAGER_IFACE, 'CreateSnapshotSet',
-                                 variant('(asa{sv})', list(paths), vardict(options)))
+        return client.create_snapshot_set_async(paths, options)
 
     def persistent_set(self, volume):
         """A complete persistent snapshot set of @volume, made by root; its id."""
@@ -1167,7 +1167,6 @@ class LimitsTest(SecurityTestCase):
         self.assertIsNone(writer.fail(serial, 'retryable', 'm' * message_max).error_name())
         self.assertEqual(pending.wait(), [])
 
-
     def test_registration_paths_count_toward_the_metadata_bound(self):
         caller = self.client()
         # 256 paths of 300 bytes: each path and their number within their own
@@ -1270,7 +1269,6 @@ class LimitsTest(SecurityTestCase):
         again = self.requester()
         again.InitializeForBackup()
         self.assertEqual(len(again.GatherWriterMetadata()), len(self.objects_of('Writer')))
-
 
     def make_persistent_sets(self, caller, volume, count):
         """@count persistent sets of @volume by @caller, one after another
@@ -1644,14 +1642,38 @@ class DocumentationTest(unittest.TestCase):
         self.assertIn('NotAuthorized', section)
 
     def test_names_every_limit_with_its_value(self):
-        rows = dict(re.findall(r'^  \| (.+?) \| (\d+)[^|]*\|$', self.section(), re.M))
-        values = sorted(int(v) for v in rows.values())
-        limits = ['VSS_LIMIT_WRITERS_PER_CONNECTION', 'VSS_LIMIT_BACKUPS_PER_CONNECTION',
-                  'VSS_LIMIT_USER_BACKUPS_PER_UID', 'VSS_SNAPSHOT_SET_MAX_VOLUMES',
-                  'VSS_WRITER_PENDING_EVENTS_MAX', 'VSS_WRITER_NAME_MAX',
-                  'VSS_WRITER_FAILURE_MESSAGE_MAX', 'VSS_WRITER_PATHS_MAX']
-        self.assertEqual(values, sorted([LIMITS[n] for n in limits] +
-                                        [LIMITS['VSS_WRITER_METADATA_MAX'] // 1024]))
+        rows = re.findall(r'^  \| (.+?) \| (\d+)[^|]*\| (.+?) \|$', self.section(), re.M)
+        values = sorted(int(value) for _, value, _ in rows)
+        limits = ['VSS_LIMIT_WRITERS_PER_CONNECTION', 'VSS_LIMIT_WRITERS_PER_UID',
+                  'VSS_LIMIT_WRITERS_TOTAL', 'VSS_LIMIT_BACKUPS_PER_CONNECTION',
+                  'VSS_LIMIT_USER_BACKUPS_PER_UID', 'VSS_LIMIT_PERSISTENT_SETS_PER_UID',
+                  'VSS_SNAPSHOT_SET_MAX_VOLUMES', 'VSS_WRITER_PENDING_EVENTS_MAX',
+                  'VSS_LIMIT_CALLS_IN_FLIGHT_PER_CONNECTION', 'VSS_WRITER_NAME_MAX',
+                  'VSS_WRITER_FAILURE_MESSAGE_MAX', 'VSS_WRITER_PATHS_MAX',
+                  'VSS_SNAPSHOT_SET_DESCRIPTION_MAX']
+        in_units = [LIMITS['VSS_WRITER_METADATA_MAX'] // 1024,  # KiB
+                    LIMITS['VSS_REPLY_SIZE_MAX'] >> 20,  # MiB
+                    LIMITS['VSS_WRITER_BACKUP_FILES_MAX_BYTES'] >> 30]  # GiB
+        self.assertEqual(values, sorted([LIMITS[n] for n in limits] + in_units))
+
+    def test_every_test_it_names_exists(self):
+        section = self.section()
+        # `Class.test_name`, in tests/test_security.py unless a file is named
+        # just before: `test_scoping.py`: `Class.test_name`
+        named = re.findall(r'(?:`(test_\w+)\.py`:\s+)?`([A-Z]\w*Test)\.(test_\w+)`', section)
+        self.assertGreaterEqual(len(named), 30)
+        sources = {}
+        for module, test_class, method in named:
+            module = module or 'test_security'
+            if module not in sources:
+                with open(os.path.join(SRCDIR, 'tests', module + '.py')) as f:
+                    sources[module] = f.read()
+            body = re.search(rf'^class {test_class}\(.*?(?=^class |\Z)', sources[module],
+                             re.M | re.S)
+            with self.subTest(f'{module}.{test_class}.{method}'):
+                self.assertIsNotNone(body, f'no class {test_class} in {module}.py')
+                self.assertTrue(re.search(rf'^    def {method}\(self', body.group(0), re.M),
+                                f'no {test_class}.{method} in {module}.py')
 
 
 class PolicyFileTest(unittest.TestCase):
