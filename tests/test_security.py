@@ -100,7 +100,6 @@ class WriterPool(Client):
     def __init__(self, address, uid=None):
         super().__init__(address, uid)
         self.paths = set()
-        self.registrations = []
         self.connection.signal_subscribe(None, WRITER_IFACE, None, None, None,
                                          Gio.DBusSignalFlags.NONE, self._on_signal)
 
@@ -114,11 +113,9 @@ class WriterPool(Client):
         def registered(pending):
             if pending.error is None:
                 self.paths.add(pending.result.unpack()[0])
-        pending = self.call_async(VSS_PATH, MANAGER_IFACE, 'RegisterWriter',
-                                  GLib.Variant('(sa{sv})', (name, vardict(options))),
-                                  on_done=registered)
-        self.registrations.append(pending)
-        return pending
+        return self.call_async(VSS_PATH, MANAGER_IFACE, 'RegisterWriter',
+                               GLib.Variant('(sa{sv})', (name, vardict(options))),
+                               on_done=registered)
 
 
 class SecurityTestCase(VssTestCase):
@@ -454,9 +451,9 @@ class AuthorizationFloodTest(SecurityTestCase):
                                     'CancelCheckAuthorization', 's', '', '')
 
     def test_calls_waiting_for_polkit_per_connection(self):
-        # polkit answers one check every 0.25 s, as a slow or interactive one would
+        # polkit answers one check every 0.5 s, as a slow or interactive one would
         self.polkitd_mock.ClearCalls()
-        self.polkitd_mock.SetDelay(0.25)
+        self.polkitd_mock.SetDelay(0.5)
         flooder = self.nobody()
         flood = [self.create_backup_async(flooder)
                  for _ in range(3 * CALLS_IN_FLIGHT_PER_CONNECTION)]
@@ -1222,8 +1219,9 @@ class LimitsTest(SecurityTestCase):
         self.assertStillServing()
         # 64 go with their connection: there is room again
         connections[0].close()
-        iterate_until(lambda: self.register_writer(self.client(), 'again').error_name() is None,
-                      what='room for a writer')
+        iterate_until(lambda: len(self.objects_of('Writer')) < WRITERS_TOTAL,
+                      what='the writers of a closed connection to go')
+        self.assertTrue(self.register(self.client(), 'again').wait())
 
     def test_metadata_reply_past_the_bound_keeps_vssd_on_the_bus(self):
         volume = self.subvolume('data')
@@ -1261,8 +1259,8 @@ class LimitsTest(SecurityTestCase):
         self.assertEqual(frozen.names()[-2:], ['Thaw', 'PostSnapshot'])
         busy.BackupComplete()
         busy.Release()
-        # with fewer writers the reply fits again
-        for pool in pools[REPLY_SIZE_MAX // (per_writer * WRITERS_PER_CONNECTION):]:
+        # with fewer writers (half the bound's worth) the reply fits again
+        for pool in pools[REPLY_SIZE_MAX // 2 // (per_writer * WRITERS_PER_CONNECTION):]:
             pool.close()
         iterate_until(lambda: len(self.objects_of('Writer')) * per_writer < REPLY_SIZE_MAX,
                       what='the writers to go')
