@@ -11,6 +11,8 @@ import pwd
 import re
 import shutil
 import subprocess
+import tempfile
+import time
 import unittest
 import xml.etree.ElementTree as ElementTree
 
@@ -20,7 +22,7 @@ import dbus
 from gi.repository import Gio, GLib
 
 from vsstest import (BACKUP_IFACE, MANAGER_IFACE, NOBODY_UID, SNAPSHOT_IFACE, SRCDIR,
-                     VSS_NAME, VSS_PATH, WRITER_IFACE, Client, VssError, VssTestCase,
+                     VSS_NAME, VSS_PATH, WRITER_IFACE, Client, Vssd, VssError, VssTestCase,
                      iterate_until, spin, vardict)
 
 ACTIONS = {
@@ -45,8 +47,16 @@ CALL_ACTIONS = {
 def read_limits():
     """The #defines of service/vss-limits.h, the one place the limits are set."""
     with open(os.path.join(SRCDIR, 'service', 'vss-limits.h')) as f:
-        return {name: int(value) for name, value in
-                re.findall(r'^#define\s+(VSS_\w+)\s+(\d+)\s*$', f.read(), re.M)}
+        header = f.read()
+    limits = {name: int(value) for name, value in
+              re.findall(r'^#define\s+(VSS_\w+)\s+(\d+)\s*$', header, re.M)}
+    # and the products, such as (16 * 1024 * 1024) or ((guint64)1024 * 1024)
+    for name, product in re.findall(
+            r'^#define\s+(VSS_\w+)\s+\((?:\(\w+\))?([\d\s*]+)\)\s*$', header, re.M):
+        limits[name] = 1
+        for factor in product.split('*'):
+            limits[name] *= int(factor)
+    return limits
 
 
 LIMITS = read_limits()
@@ -55,6 +65,16 @@ BACKUPS_PER_CONNECTION = LIMITS['VSS_LIMIT_BACKUPS_PER_CONNECTION']
 USER_BACKUPS_PER_UID = LIMITS['VSS_LIMIT_USER_BACKUPS_PER_UID']
 VOLUMES_PER_SET = LIMITS['VSS_SNAPSHOT_SET_MAX_VOLUMES']
 PENDING_EVENTS_PER_WRITER = LIMITS['VSS_WRITER_PENDING_EVENTS_MAX']
+WRITERS_PER_UID = LIMITS['VSS_LIMIT_WRITERS_PER_UID']
+WRITERS_TOTAL = LIMITS['VSS_LIMIT_WRITERS_TOTAL']
+PERSISTENT_SETS_PER_UID = LIMITS['VSS_LIMIT_PERSISTENT_SETS_PER_UID']
+CALLS_IN_FLIGHT_PER_CONNECTION = LIMITS['VSS_LIMIT_CALLS_IN_FLIGHT_PER_CONNECTION']
+METADATA_MAX = LIMITS['VSS_WRITER_METADATA_MAX']
+IDLE_TIMEOUT_MIN_S = LIMITS['VSS_IDLE_TIMEOUT_MIN_S']
+REPLY_SIZE_MAX = LIMITS['VSS_REPLY_SIZE_MAX']
+# dbus-daemon's max_message_size on the system bus (and on the test bus, which
+# does not set it): a bigger message makes the bus disconnect its sender
+BUS_MESSAGE_MAX = 32 * 1024 * 1024
 
 # a second unprivileged uid; dbus-daemon refuses uids without a passwd entry
 OTHER_UID = pwd.getpwnam('daemon').pw_uid
@@ -71,6 +91,31 @@ def error_of(pending):
     except VssError as e:
         return e.name
     return None
+
+
+class WriterPool(Client):
+    """Many writers on one connection, each acknowledging every event at once:
+    hundreds of writers cost a few connections instead of one each."""
+
+    def __init__(self, address, uid=None):
+        super().__init__(address, uid)
+        self.paths = set()
+        self.connection.signal_subscribe(None, WRITER_IFACE, None, None, None,
+                                         Gio.DBusSignalFlags.NONE, self._on_signal)
+
+    def _on_signal(self, connection, sender, path, interface, signal_name, params):
+        if path in self.paths:
+            serial = params.get_child_value(0).get_uint64()
+            self.call_async(path, WRITER_IFACE, 'Ack', GLib.Variant('(t)', (serial,)))
+
+    def register(self, name, options=None):
+        """RegisterWriter in flight; the writer answers once it is registered."""
+        def registered(pending):
+            if pending.error is None:
+                self.paths.add(pending.result.unpack()[0])
+        return self.call_async(VSS_PATH, MANAGER_IFACE, 'RegisterWriter',
+                               GLib.Variant('(sa{sv})', (name, vardict(options))),
+                               on_done=registered)
 
 
 class SecurityTestCase(VssTestCase):
@@ -119,6 +164,46 @@ class SecurityTestCase(VssTestCase):
 
     def nobody(self):
         return self.client(uid=NOBODY_UID)
+
+    def writer_pool(self, uid=None):
+        pool = WriterPool(self.address, uid)
+        self.clients.append(pool)
+        return pool
+
+    def register_writer(self, client, name, options=None):
+        """RegisterWriter in flight from @client (a writer that answers nothing)."""
+        return client.call_async(VSS_PATH, MANAGER_IFACE, 'RegisterWriter',
+                                 variant('(sa{sv})', name, vardict(options)))
+
+    def calls_in_turn(self, queues, timeout=60):
+        """Starts the calls of each queue (callables that start one call each)
+        with at most CALLS_IN_FLIGHT_PER_CONNECTION in flight per queue, as a
+        client that keeps to the bound would; waits for all; returns them,
+        queue after queue."""
+        waiting = [list(reversed(queue)) for queue in queues]
+        running = [[] for _ in queues]
+        started = [[] for _ in queues]
+
+        def top_up():
+            for i, queue in enumerate(waiting):
+                running[i] = [c for c in running[i] if not c.done]
+                while queue and len(running[i]) < CALLS_IN_FLIGHT_PER_CONNECTION:
+                    call = queue.pop()()
+                    running[i].append(call)
+                    started[i].append(call)
+            return not any(waiting) and not any(running)
+
+        iterate_until(top_up, timeout=timeout, what='the calls')
+        return [call for calls in started for call in calls]
+
+    def create_backup_async(self, client, on_done=None):
+        """CreateBackupComponents in flight from @client."""
+        return client.call_async(VSS_PATH, MANAGER_IFACE, 'CreateBackupComponents',
+                                 variant('(a{sv})', {}), on_done=on_done)
+
+    def create_snapshot_set(self, client, paths, options=None):
+        """CreateSnapshotSet in flight from @client; wait() gives (set id, snapshots)."""
+        return client.create_snapshot_set_async(paths, options)
 
     def persistent_set(self, volume):
         """A complete persistent snapshot set of @volume, made by root; its id."""
@@ -351,6 +436,92 @@ class PolkitTest(SecurityTestCase):
         self.assertEqual(len(self.polkit_checks()), 2)
         self.assertEqual(self.objects_of('BackupComponents'), [])
         self.assertEqual(self.objects_of('Writer'), [])
+        self.assertStillServing()
+
+
+class AuthorizationFloodTest(SecurityTestCase):
+    """Calls waiting for polkit are bounded per connection and end with their
+    caller (README: "Security model")."""
+
+    def setUp(self):
+        super().setUp()
+        self.allow(*ACTIONS)
+        # libpolkit tells polkitd when a check is no longer wanted; record it
+        self.polkitd_mock.AddMethod('org.freedesktop.PolicyKit1.Authority',
+                                    'CancelCheckAuthorization', 's', '', '')
+
+    def test_calls_waiting_for_polkit_per_connection(self):
+        # polkit answers one check every 0.5 s, as a slow or interactive one would
+        self.polkitd_mock.ClearCalls()
+        self.polkitd_mock.SetDelay(0.5)
+        flooder = self.nobody()
+        flood = [self.create_backup_async(flooder)
+                 for _ in range(3 * CALLS_IN_FLIGHT_PER_CONNECTION)]
+        # past the bound: refused at once, before polkit has answered any
+        iterate_until(lambda: sum(c.done for c in flood) >= 2 * CALLS_IN_FLIGHT_PER_CONNECTION,
+                      timeout=5, what='the calls past the bound to be refused')
+        refused = [c for c in flood if c.done]
+        self.assertEqual(len(refused), 2 * CALLS_IN_FLIGHT_PER_CONNECTION)
+        self.assertEqual({c.error.name for c in refused}, {'LimitReached'})
+        self.assertIn(flooder.unique_name, refused[0].error.message)
+        self.assertIn(str(CALLS_IN_FLIGHT_PER_CONNECTION), refused[0].error.message)
+        # others are served: root needs no polkit answer, and another
+        # connection (even of the same uid) has a bound of its own
+        self.assertTrue(self.client().create_backup().path)
+        neighbour = self.create_backup_async(self.nobody())
+        self.assertFalse(any(c.done for c in flood if c not in refused))
+        # the flooder leaves while its checks wait: they are cancelled, and
+        # nothing is made for it when polkit answers them after all
+        flooder.close()
+        neighbour.wait()
+        iterate_until(lambda: self.polkitd_mock.GetMethodCalls('CancelCheckAuthorization'),
+                      timeout=20, what='polkit to be told that checks were cancelled')
+        spin(0.5)
+        asked = [c for c in self.polkit_checks() if c[3][1]['name'] == flooder.unique_name]
+        self.assertEqual(len(asked), CALLS_IN_FLIGHT_PER_CONNECTION)
+        self.assertEqual(len(self.objects_of('BackupComponents')), 2)
+        self.polkitd_mock.SetDelay(0.0)
+        self.assertStillServing()
+
+
+class PolkitBudgetTest(SecurityTestCase):
+    """On a bus with the system bus's default limits, where vssd may wait for
+    at most 128 replies at once (max_replies_per_connection): one uid with
+    many connections cannot use them all up so that others' checks fail."""
+
+    BUDGET = 128
+    bus_limits = {'max_replies_per_connection': BUDGET}
+
+    def test_one_uid_cannot_use_up_the_polkit_checks_of_all(self):
+        self.allow(*ACTIONS)
+        self.polkitd_mock.SetDelay(0.5)
+        state = {'flooding': True}
+
+        def keep_calling(flooder):
+            # each answered call's place is taken again at once; a refused
+            # one is not sent again, so the flood does not spin
+            def done(pending):
+                if state['flooding'] and pending.error is None:
+                    keep_calling(flooder)
+            self.create_backup_async(flooder, on_done=done)
+
+        # as many connections as it takes to fill the budget within the
+        # bound per connection (a user may have 256 on the system bus)
+        for _ in range(self.BUDGET // CALLS_IN_FLIGHT_PER_CONNECTION + 1):
+            flooder = self.nobody()
+            for _ in range(CALLS_IN_FLIGHT_PER_CONNECTION):
+                keep_calling(flooder)
+        spin(1.0)
+        # another user's checks are made: answered, or still waiting for
+        # polkit, but not refused for want of room
+        victim = self.client(uid=OTHER_UID)
+        for attempt in range(3):
+            call = victim.call_async(VSS_PATH, MANAGER_IFACE, 'CreateBackupComponents',
+                                     variant('(a{sv})', {}))
+            spin(1.0)
+            with self.subTest(attempt=attempt):
+                self.assertIsNone(call.error, 'the check of another uid failed')
+        state['flooding'] = False
         self.assertStillServing()
 
 
@@ -679,6 +850,191 @@ class PathRaceTest(SecurityTestCase):
         self.assertStillServing()
 
 
+class SnapshotDirTest(SecurityTestCase):
+    """A .vss-snapshots that vssd did not make is trusted only as far as it
+    would have made it: root's, reachable by nobody else (DESIGN.md §5, §6a)."""
+
+    def make_snapshot_dir(self, volume, uid=0, mode=0o700):
+        snapdir = os.path.join(volume, '.vss-snapshots')
+        btrfsutil.create_subvolume(snapdir)
+        os.chown(snapdir, uid, uid)
+        os.chmod(snapdir, mode)
+        return snapdir
+
+    def test_root_owned_snapshot_dir_open_to_others_is_made_private_first(self):
+        # earlier versions, or an admin's mkdir, left these modes: the
+        # snapshots below would be reachable with their source's stale permissions
+        for mode in (0o755, 0o711, 0o1777):
+            with self.subTest(mode=oct(mode)):
+                volume = self.subvolume(f'v{mode:o}', {'secret': b'x'})
+                snapdir = self.make_snapshot_dir(volume, mode=mode)
+                modes = []
+
+                def freeze(writer, event):
+                    # the snapshot is taken after Freeze: it must be private by then
+                    modes.append(os.stat(snapdir).st_mode & 0o7777)
+                    writer.ack(event.serial)
+
+                writer = self.writer(f'w{mode:o}', script={'Freeze': freeze})
+                backup = self.requester()
+                self.backup_until_prepared(backup, [volume])
+                backup.DoSnapshotSet()
+                self.assertEqual(modes, [0o700])
+                self.assertEqual(os.stat(snapdir).st_mode & 0o7777, 0o700)
+                self.assertEqual(os.stat(snapdir).st_uid, 0)
+                self.assertEqual(len(self.snapshots_on_disk(volume)), 1)
+                backup.BackupComplete()
+                backup.Release()
+                writer.close()
+                self.assertEqual(self.snapshots_on_disk(volume), [])
+
+    def test_snapshot_dir_of_another_uid_is_refused(self):
+        self.allow('backup')
+        for uid, mode in ((NOBODY_UID, 0o700), (OTHER_UID, 0o755)):
+            with self.subTest(uid=uid):
+                volume = self.subvolume(f'v{uid}')
+                snapdir = self.make_snapshot_dir(volume, uid=uid, mode=mode)
+                backup = self.requester()
+                backup.InitializeForBackup()
+                backup.GatherWriterMetadata()
+                backup.StartSnapshotSet()
+                error = self.assertCallFails('VolumeNotSupported', backup.AddToSnapshotSet,
+                                             volume)
+                self.assertIn(snapdir, error.message)
+                self.assertEqual(backup.prop('Snapshots'), [])
+                backup.Release()
+                # CreateSnapshotSet checks its paths the same way
+                error = self.assertCallFails(
+                    'VolumeNotSupported', self.create_snapshot_set(self.client(), [volume]).wait)
+                self.assertIn(snapdir, error.message)
+                # nothing was put there, nor changed
+                self.assertEqual(os.listdir(snapdir), [])
+                self.assertEqual(os.stat(snapdir).st_uid, uid)
+                self.assertEqual(os.stat(snapdir).st_mode & 0o7777, mode)
+                self.assertEqual(self.records(), [])
+        self.assertEqual(self.snapshot_objects(), {})
+
+    def test_snapshot_dir_swapped_by_the_volume_owner_before_delete(self):
+        # a subvolume of nobody's, such as a home directory
+        volume = self.subvolume('home', {'f': b'real'})
+        os.chown(volume, NOBODY_UID, NOBODY_UID)
+        set_id = self.persistent_set(volume)
+        [(path, props)] = self.snapshot_objects().items()
+        snapshot_id = props['Id']
+        [record] = self.records()
+        # what the owner may do in their own directory: move vssd's
+        # .vss-snapshots aside (a rename within the directory), make a
+        # subvolume of their own in its place with a decoy of the snapshot's
+        # name, and have vssd delete the decoy and forget the real snapshot
+        aside = os.path.join(volume, 'aside')
+        os.rename(os.path.join(volume, '.vss-snapshots'), aside)
+        snapdir = self.make_snapshot_dir(volume, uid=NOBODY_UID, mode=0o755)
+        decoy = self.read_only_subvolume(os.path.join(snapdir, snapshot_id), source=volume)
+        admin = self.client()
+        for what, call in (('Snapshot.Delete', lambda: admin.call(path, SNAPSHOT_IFACE, 'Delete')),
+                           ('DeleteSnapshotSet', lambda: admin.delete_snapshot_set(set_id))):
+            with self.subTest(what):
+                error = self.assertCallFails('ProviderFailure', call)
+                self.assertIn(snapdir, error.message)
+                self.assertTrapIntact(decoy)
+                self.assertEqual(os.listdir(aside), [snapshot_id])
+                self.assertTrue(btrfsutil.is_subvolume(os.path.join(aside, snapshot_id)))
+                # the set is not forgotten: its record and object stay
+                self.assertEqual(self.records(), [record])
+                self.assertEqual(list(self.snapshot_objects()), [path])
+        # nor after a restart: a snapshot directory that vssd refuses to use is
+        # no sign that the snapshot is gone, and the record is all that still
+        # names the real one (listed or not until the directory is fixed)
+        self.vssd.stop()
+        self.vssd.start()
+        self.assertEqual(self.records(), [record],
+                         'after a restart vssd forgot the set whose .vss-snapshots it refuses')
+        with self.assertRaises(VssError) as raised:
+            admin.delete_snapshot_set(set_id)
+        self.assertIn(raised.exception.name, ('ProviderFailure', 'ObjectNotFound'))
+        self.assertTrapIntact(decoy)
+        self.assertEqual(os.listdir(aside), [snapshot_id])
+        self.assertEqual(self.records(), [record])
+        # once the owner puts it back, the admin deletes the real snapshot
+        btrfsutil.delete_subvolume(decoy)
+        btrfsutil.delete_subvolume(snapdir)
+        os.rename(aside, os.path.join(volume, '.vss-snapshots'))
+        self.vssd.stop()
+        self.vssd.start()
+        admin = self.client()
+        admin.delete_snapshot_set(set_id)
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        self.assertEqual(self.records(), [])
+
+
+class StateDirTest(SecurityTestCase):
+    """The records in the state directory decide what vssd deletes at start:
+    --state-dir may point anywhere, so vssd checks the directory first."""
+
+    def start_vssd(self, state_dir):
+        """vssd with @state_dir, on its own: (exit status or None if it runs, output)."""
+        log = os.path.join(self.tmpdir, f'vssd-{os.path.basename(state_dir)}.log')
+        vssd = Vssd(self.address, state_dir, log)
+        vssd.start(wait=False)
+        try:
+            status = vssd.process.wait(20)
+        except subprocess.TimeoutExpired:
+            status = None
+            vssd.stop()
+        return status, vssd.log()
+
+    def test_refuses_a_state_dir_others_could_write_or_redirect(self):
+        # the bus name is free for the vssd that should not start
+        self.vssd.stop()
+        fine = tempfile.mkdtemp(prefix='fine-', dir=self.tmpdir)
+        link = os.path.join(self.tmpdir, 'state-link')
+        os.symlink(fine, link)
+        self.addCleanup(os.unlink, link)
+        cases = [('group-writable', 0o770, 0), ('other-writable', 0o703, 0),
+                 ('world-writable and sticky', 0o1777, 0),
+                 ('another uid\'s', 0o700, NOBODY_UID)]
+        dirs = {}
+        for what, mode, uid in cases:
+            path = tempfile.mkdtemp(prefix='bad-', dir=self.tmpdir)
+            os.chmod(path, mode)
+            os.chown(path, uid, uid)
+            dirs[what] = path
+        dirs['a symbolic link to a fine one'] = link
+        for what, path in dirs.items():
+            with self.subTest(what):
+                status, output = self.start_vssd(path)
+                self.assertIsNotNone(status, f'vssd started with a state directory that is {what}')
+                self.assertNotEqual(status, 0, output)
+                self.assertIn(path, output)
+                # nothing was read or made there
+                self.assertEqual(os.listdir(path), [])
+        self.assertEqual(os.listdir(fine), [])
+
+    def test_starts_with_a_state_dir_of_its_own(self):
+        self.vssd.stop()
+        # only writing by others matters: a readable one is fine, a missing
+        # one is made (0700)
+        readable = tempfile.mkdtemp(prefix='readable-', dir=self.tmpdir)
+        os.chmod(readable, 0o755)
+        missing = os.path.join(self.tmpdir, 'made-by-vssd')
+        self.addCleanup(shutil.rmtree, missing, True)
+        for path in (readable, missing):
+            with self.subTest(path=path):
+                vssd = Vssd(self.address, path, os.path.join(self.tmpdir, 'vssd-fine.log'))
+                vssd.start()
+                try:
+                    self.assertStillServingAt(vssd)
+                finally:
+                    self.assertEqual(vssd.stop(), 0)
+                self.assertEqual(os.stat(path).st_mode & 0o7777,
+                                 0o755 if path == readable else 0o700)
+
+    def assertStillServingAt(self, vssd):
+        self.assertTrue(vssd.running(), vssd.log())
+        client = self.client()
+        self.assertTrue(client.get_property(VSS_PATH, MANAGER_IFACE, 'Version'))
+
+
 class LimitsTest(SecurityTestCase):
     """One caller cannot make vssd hold without bound (README: "Security model")."""
 
@@ -808,6 +1164,207 @@ class LimitsTest(SecurityTestCase):
         self.assertIsNone(writer.fail(serial, 'retryable', 'm' * message_max).error_name())
         self.assertEqual(pending.wait(), [])
 
+    def test_registration_paths_count_toward_the_metadata_bound(self):
+        caller = self.client()
+        # 256 paths of 300 bytes: each path and their number within their own
+        # limits, together past the one bound on what a writer's metadata holds
+        too_much = [f'/srv/{i:03d}/' + 'p' * 291 for i in range(256)]
+        self.assertGreater(sum(len(p) for p in too_much), METADATA_MAX)
+        error = self.assertCallFails('LimitReached', self.register(caller, 'big', {
+            'paths': too_much}).wait)
+        self.assertIn(str(METADATA_MAX), error.message)
+        self.assertEqual(self.objects_of('Writer'), [])
+        # what is left of the bound after the paths is what SetMetadata may add
+        paths = [f'/srv/{i:03d}/' + 'p' * 200 for i in range(256)]
+        writer = self.writer('w', options={'paths': paths})
+        room = METADATA_MAX - sum(len(p) for p in paths)
+        self.assertCallFails('LimitReached', writer.call, writer.path, WRITER_IFACE,
+                             'SetMetadata', variant('(a{sv})', vardict({'d': 'd' * room})))
+        writer.call(writer.path, WRITER_IFACE, 'SetMetadata',
+                    variant('(a{sv})', vardict({'d': 'd' * (room - 8192)})))
+
+    def test_writers_per_uid_over_all_its_connections(self):
+        self.allow('register-writer')
+        connections = [self.nobody() for _ in range(WRITERS_PER_UID // WRITERS_PER_CONNECTION)]
+        calls = self.calls_in_turn(
+            [[lambda c=c, i=i: self.register(c, f'w{i}') for i in range(WRITERS_PER_CONNECTION)]
+             for c in connections])
+        paths = [call.wait() for call in calls]
+        # connections are cheap: a new one does not start a new count
+        error = self.assertCallFails('LimitReached', self.register(self.nobody(), 'more').wait)
+        self.assertIn(f'uid {NOBODY_UID}', error.message)
+        self.assertIn(str(WRITERS_PER_UID), error.message)
+        self.assertEqual(len(self.objects_of('Writer')), WRITERS_PER_UID)
+        # other uids have their own count; root has none
+        other = self.client(uid=OTHER_UID)
+        self.assertTrue(self.register(other, 'other', {'paths': [self.user_path(OTHER_UID)]})
+                        .wait())
+        self.assertTrue(self.register(self.client(), 'root').wait())
+        # one gone, one more
+        connections[0].call(paths[0], WRITER_IFACE, 'Unregister')
+        self.assertTrue(self.register(self.nobody(), 'again').wait())
+
+    def test_writers_in_total(self):
+        # as root, which has no per-uid bound: only the total stops it
+        connections = [self.client() for _ in range(WRITERS_TOTAL // WRITERS_PER_CONNECTION)]
+        calls = self.calls_in_turn(
+            [[lambda c=c, i=i: self.register_writer(c, f'w{i}')
+              for i in range(WRITERS_PER_CONNECTION)] for c in connections])
+        self.assertEqual([c.error for c in calls if c.error is not None], [])
+        for caller in (self.client(), self.client(uid=NOBODY_UID)):
+            self.allow('register-writer')
+            error = self.assertCallFails(
+                'LimitReached', self.register(caller, 'one too many').wait)
+            self.assertIn(str(WRITERS_TOTAL), error.message)
+        self.assertStillServing()
+        # 64 go with their connection: there is room again
+        connections[0].close()
+        iterate_until(lambda: len(self.objects_of('Writer')) < WRITERS_TOTAL,
+                      what='the writers of a closed connection to go')
+        self.assertTrue(self.register(self.client(), 'again').wait())
+
+    def test_metadata_reply_past_the_bound_keeps_vssd_on_the_bus(self):
+        volume = self.subvolume('data')
+        # a backup in progress, its writer frozen
+        frozen = self.writer('frozen', script={'Freeze': 'hang'})
+        busy = self.requester()
+        self.backup_until_prepared(busy, [volume])
+        snapshotting = busy.call_async('DoSnapshotSet')
+        freeze = frozen.wait_for('Freeze')
+        # writers whose registration alone is nearly the metadata bound, as
+        # many as make a GatherWriterMetadata reply bigger than the bus takes:
+        # without the bound on replies, the bus disconnects vssd for it, and
+        # the frozen writer is never thawed
+        paths = [f'/srv/{i:03d}/' + 'p' * 240 for i in range(256)]
+        per_writer = sum(len(p) + 5 for p in paths)
+        self.assertLess(per_writer, METADATA_MAX)
+        n_writers = max(REPLY_SIZE_MAX, BUS_MESSAGE_MAX) // per_writer + 16
+        pools = [self.writer_pool()
+                 for _ in range(0, n_writers, WRITERS_PER_CONNECTION)]
+        calls = self.calls_in_turn(
+            [[lambda p=pool, i=i: p.register(f'big{i}', {'paths': paths})
+              for i in range(k, min(n_writers, k + WRITERS_PER_CONNECTION))]
+             for pool, k in zip(pools, range(0, n_writers, WRITERS_PER_CONNECTION))])
+        self.assertEqual([c.error for c in calls if c.error is not None], [])
+        gatherer = self.requester()
+        gatherer.InitializeForBackup()
+        error = self.assertCallFails('LimitReached', gatherer.GatherWriterMetadata)
+        self.assertIn('GatherWriterMetadata', error.message)
+        self.assertIn(str(REPLY_SIZE_MAX), error.message)
+        self.assertStillServing()
+        # the backup in progress goes on: its writer is thawed as always
+        self.assertFalse(snapshotting.done)
+        frozen.ack(freeze.serial)
+        snapshotting.wait()
+        self.assertEqual(frozen.names()[-2:], ['Thaw', 'PostSnapshot'])
+        busy.BackupComplete()
+        busy.Release()
+        # with fewer writers (half the bound's worth) the reply fits again
+        for pool in pools[REPLY_SIZE_MAX // 2 // (per_writer * WRITERS_PER_CONNECTION):]:
+            pool.close()
+        iterate_until(lambda: len(self.objects_of('Writer')) * per_writer < REPLY_SIZE_MAX,
+                      what='the writers to go')
+        again = self.requester()
+        again.InitializeForBackup()
+        self.assertEqual(len(again.GatherWriterMetadata()), len(self.objects_of('Writer')))
+
+    def make_persistent_sets(self, caller, volume, count):
+        """@count persistent sets of @volume by @caller, one after another
+        (rule 10); their ids."""
+        return [self.create_snapshot_set(caller, [volume], {'writers': False}).wait()[0]
+                for _ in range(count)]
+
+    def test_persistent_sets_per_uid(self):
+        self.allow('backup', 'manage-snapshots')
+        volume = self.subvolume('home')
+        caller = self.nobody()
+        set_ids = self.make_persistent_sets(caller, volume, PERSISTENT_SETS_PER_UID)
+        # they outlive every connection: another one of the uid counts them
+        caller = self.nobody()
+        error = self.assertCallFails('LimitReached', self.create_snapshot_set(
+            caller, [volume], {'writers': False}).wait)
+        self.assertIn(f'uid {NOBODY_UID}', error.message)
+        self.assertIn(str(PERSISTENT_SETS_PER_UID), error.message)
+        self.assertEqual(len(self.records()), PERSISTENT_SETS_PER_UID)
+        self.assertEqual(len(self.snapshots_on_disk(volume)), PERSISTENT_SETS_PER_UID)
+        # a set of context backup goes with its connection: not counted
+        self.create_snapshot_set(caller, [volume], {'context': 'backup', 'writers': False}).wait()
+        # nor are other uids' sets, and root has no bound
+        self.make_persistent_sets(self.client(uid=OTHER_UID), volume, 1)
+        self.make_persistent_sets(self.client(), volume, 1)
+        # the records say who made each set: the count holds over a restart
+        self.vssd.stop()
+        self.vssd.start()
+        caller = self.nobody()
+        self.assertCallFails('LimitReached', self.create_snapshot_set(
+            caller, [volume], {'writers': False}).wait)
+        # one deleted, one more
+        caller.delete_snapshot_set(set_ids[0])
+        self.make_persistent_sets(caller, volume, 1)
+        self.assertCallFails('LimitReached', self.create_snapshot_set(
+            caller, [volume], {'writers': False}).wait)
+
+    def test_persistent_sets_per_uid_through_backup_components_too(self):
+        # the bound is on what a uid keeps, however it made it: the long form
+        # (SetContext persistent, DoSnapshotSet) makes the same sets
+        self.allow('backup')
+        volume = self.subvolume('home')
+        self.make_persistent_sets(self.nobody(), volume, PERSISTENT_SETS_PER_UID)
+        backup = self.requester(uid=NOBODY_UID)
+        steps = [('InitializeForBackup', ()), ('SetContext', ('(s)', 'persistent')),
+                 ('GatherWriterMetadata', ()), ('StartSnapshotSet', ()),
+                 ('AddToSnapshotSet', ('(s)', volume)), ('PrepareForBackup', ()),
+                 ('DoSnapshotSet', ())]
+        error = None
+        for method, args in steps:
+            try:
+                backup.call(method, *args)
+            except VssError as e:
+                error = e
+                break
+        self.assertIsNotNone(error, f'uid {NOBODY_UID} made persistent set number '
+                             f'{PERSISTENT_SETS_PER_UID + 1} with BackupComponents')
+        self.assertEqual(error.name, 'LimitReached', f'{method}: {error}')
+        self.assertIn(f'uid {NOBODY_UID}', error.message)
+        self.assertEqual(len(self.records()), PERSISTENT_SETS_PER_UID)
+        self.assertEqual(len(self.snapshots_on_disk(volume)), PERSISTENT_SETS_PER_UID)
+
+
+class SetLockTest(SecurityTestCase):
+    """No requester holds the snapshot-set lock (rule 10) by saying nothing."""
+
+    def test_silent_holder_of_the_set_lock_is_released(self):
+        self.allow('backup')
+        writer = self.writer('w')
+        # one past DoSnapshotSet: it holds no lock, and its copy phase may
+        # take as long as it takes
+        copying = self.requester(uid=NOBODY_UID, options={'idle-timeout-s': IDLE_TIMEOUT_MIN_S})
+        self.backup_until_prepared(copying, [self.subvolume('copied')])
+        copying.DoSnapshotSet()
+        # one that holds the lock, owned by its connection, and goes silent
+        volume = self.subvolume('held')
+        holder = self.requester(uid=NOBODY_UID, options={'idle-timeout-s': IDLE_TIMEOUT_MIN_S})
+        self.backup_until_prepared(holder, [volume])
+        silent_since = time.monotonic()
+        other = self.requester()
+        other.InitializeForBackup()
+        other.GatherWriterMetadata()
+        self.assertCallFails('SnapshotSetInProgress', other.StartSnapshotSet)
+        # its silence counts as a disconnect (rule 8): aborted, then shut down
+        iterate_until(lambda: writer.count('BackupShutdown') == 1,
+                      timeout=IDLE_TIMEOUT_MIN_S + 10, what='the silent holder to be released')
+        self.assertGreaterEqual(time.monotonic() - silent_since, IDLE_TIMEOUT_MIN_S - 1)
+        self.assertEqual([e.name for e in writer.events if e.backup == holder.path],
+                         ['Identify', 'PrepareForBackup', 'Abort', 'BackupShutdown'])
+        self.assertNotIn(holder.path, self.objects_of('BackupComponents'))
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        # the lock is free for the others
+        other.StartSnapshotSet()
+        # the one that held no lock was as silent, and is still there
+        self.assertEqual(copying.state, 'snapshot-created')
+        copying.BackupComplete()
+        copying.Release()
+
 
 class HostileInputTest(SecurityTestCase):
     """Each malformed or oversized call ends in a clear error, and vssd serves on."""
@@ -816,6 +1373,17 @@ class HostileInputTest(SecurityTestCase):
         super().setUp()
         self.allow(*ACTIONS)
         self.volume = self.subvolume('v')
+        # a snapshot to Open, of another subvolume
+        self.persistent_set(self.subvolume('kept'))
+        [self.snapshot_path] = self.snapshot_objects()
+        self.kept_records = self.records()
+        # the same subvolume through a symbolic link, and through a linked directory
+        self.link = self.btrfs.path('hostile-link')
+        os.symlink(self.volume, self.link)
+        self.addCleanup(os.unlink, self.link)
+        self.linked_dir = self.btrfs.path('hostile-dir')
+        os.symlink(self.btrfs.mountpoint, self.linked_dir)
+        self.addCleanup(os.unlink, self.linked_dir)
         self.hostile = self.nobody()
         self.backup = self.hostile.create_backup()
         self.backup.InitializeForBackup()
@@ -931,12 +1499,67 @@ class HostileInputTest(SecurityTestCase):
              'InvalidArgument'),
             ('128 KiB metadata', writer, w, 'SetMetadata',
              variant('(a{sv})', vardict({'x': 'y' * (128 << 10)})), 'LimitReached'),
+            # idle-timeout-s is 10 to 3600 s for both owner kinds
+            ('idle timeout 9', VSS_PATH, m, 'CreateBackupComponents',
+             variant('(a{sv})', vardict({'idle-timeout-s': 9})), 'InvalidArgument',
+             'idle-timeout-s'),
+            ('idle timeout 3601', VSS_PATH, m, 'CreateBackupComponents',
+             variant('(a{sv})', vardict({'owner': 'connection', 'idle-timeout-s': 3601})),
+             'InvalidArgument', 'idle-timeout-s'),
+        ] + self.create_snapshot_set_rows() + [
+            # Snapshot.Open takes no option yet
+            ('Open with an unknown option', self.snapshot_path, SNAPSHOT_IFACE, 'Open',
+             variant('(a{sv})', vardict({'colour': 'red'})), 'InvalidArgument', 'colour'),
+            ('Open(s)', self.snapshot_path, SNAPSHOT_IFACE, 'Open', variant('(s)', 'x'),
+             invalid_args),
+        ]
+
+    def create_snapshot_set_rows(self):
+        """CreateSnapshotSet's bad input: (what, ..., expected error, what the
+        message names); checked before anything is made (DESIGN.md §4b)."""
+        volume, base = self.volume, os.path.basename(self.volume)
+        mnt = self.btrfs.mountpoint
+
+        def row(what, paths, options, expected, names):
+            return (f'CreateSnapshotSet {what}', VSS_PATH, MANAGER_IFACE, 'CreateSnapshotSet',
+                    variant('(asa{sv})', paths, vardict(options)), expected, names)
+
+        return [
+            row('of no path', [], {}, 'InvalidArgument', 'path'),
+            row('of one path twice', [volume, volume], {}, 'InvalidArgument', volume),
+            row(f'of {VOLUMES_PER_SET + 1} paths', [volume] * (VOLUMES_PER_SET + 1), {},
+                'LimitReached', str(VOLUMES_PER_SET)),
+            row('with an unknown option', [volume], {'colour': 'red'}, 'InvalidArgument',
+                'colour'),
+            row('with writers of type s', [volume], {'writers': GLib.Variant('s', 'no')},
+                'InvalidArgument', 'writers'),
+            row('with context of type b', [volume], {'context': GLib.Variant('b', True)},
+                'InvalidArgument', 'context'),
+            row('with an unknown context', [volume], {'context': 'forever'},
+                'InvalidArgument', 'forever'),
+            row('with a 257-byte description', [volume], {'description': 'é' * 128 + 'd'},
+                'InvalidArgument', 'description'),
+            row('with ESC in the description', [volume], {'description': 'a\x1b[2Jb'},
+                'InvalidArgument', 'description'),
+            row('of a relative path', [os.path.relpath(volume, '/')], {}, 'InvalidArgument',
+                os.path.relpath(volume, '/')[:40]),
+            row('of a path with ..', [f'{mnt}/../mnt/{base}'], {}, 'InvalidArgument', '..'),
+            row('of a path with .', [f'{mnt}/./{base}'], {}, 'InvalidArgument', '/./'),
+            row('of a path with //', [f'{mnt}//{base}'], {}, 'InvalidArgument', '//'),
+            row('of a path with a trailing /', [volume + '/'], {}, 'InvalidArgument',
+                base),
+            row('of a symbolic link to a subvolume', [self.link], {}, 'InvalidArgument',
+                self.link),
+            row('through a linked directory', [f'{self.linked_dir}/{base}'], {},
+                'InvalidArgument', self.linked_dir),
+            row('of a good path and a linked one', [volume, self.link], {}, 'InvalidArgument',
+                self.link),
         ]
 
     def test_hostile_input_table(self):
         rows = self.rows()
         self.assertGreaterEqual(len(rows), 30)
-        for what, path, interface, method, args, expected in rows:
+        for what, path, interface, method, args, expected, *names in rows:
             # each object's own (hostile) owner sends: ownership is tested elsewhere
             caller = self.writer_obj if path == self.writer_obj.path else self.hostile
             with self.subTest(what):
@@ -953,8 +1576,13 @@ class HostileInputTest(SecurityTestCase):
                     # a clear error: it says what, and is no echo of a megabyte
                     self.assertTrue(message)
                     self.assertLess(len(message), 1000)
+                    # and which: the path or the option
+                    for name in names:
+                        self.assertIn(name, message)
                 self.assertStillServing()
         # nothing was made or changed by any of it
+        self.assertEqual(self.records(), self.kept_records)
+        self.assertEqual(list(self.snapshot_objects()), [self.snapshot_path])
         self.assertEqual(self.backup.state, 'initialized')
         self.assertEqual(self.started.state, 'snapshot-set-started')
         self.assertEqual(self.started.prop('Snapshots'), [])
@@ -1012,14 +1640,38 @@ class DocumentationTest(unittest.TestCase):
         self.assertIn('NotAuthorized', section)
 
     def test_names_every_limit_with_its_value(self):
-        rows = dict(re.findall(r'^  \| (.+?) \| (\d+)[^|]*\|$', self.section(), re.M))
-        values = sorted(int(v) for v in rows.values())
-        limits = ['VSS_LIMIT_WRITERS_PER_CONNECTION', 'VSS_LIMIT_BACKUPS_PER_CONNECTION',
-                  'VSS_LIMIT_USER_BACKUPS_PER_UID', 'VSS_SNAPSHOT_SET_MAX_VOLUMES',
-                  'VSS_WRITER_PENDING_EVENTS_MAX', 'VSS_WRITER_NAME_MAX',
-                  'VSS_WRITER_FAILURE_MESSAGE_MAX', 'VSS_WRITER_PATHS_MAX']
-        self.assertEqual(values, sorted([LIMITS[n] for n in limits] +
-                                        [LIMITS['VSS_WRITER_METADATA_MAX'] // 1024]))
+        rows = re.findall(r'^  \| (.+?) \| (\d+)[^|]*\| (.+?) \|$', self.section(), re.M)
+        values = sorted(int(value) for _, value, _ in rows)
+        limits = ['VSS_LIMIT_WRITERS_PER_CONNECTION', 'VSS_LIMIT_WRITERS_PER_UID',
+                  'VSS_LIMIT_WRITERS_TOTAL', 'VSS_LIMIT_BACKUPS_PER_CONNECTION',
+                  'VSS_LIMIT_USER_BACKUPS_PER_UID', 'VSS_LIMIT_PERSISTENT_SETS_PER_UID',
+                  'VSS_SNAPSHOT_SET_MAX_VOLUMES', 'VSS_WRITER_PENDING_EVENTS_MAX',
+                  'VSS_LIMIT_CALLS_IN_FLIGHT_PER_CONNECTION', 'VSS_WRITER_NAME_MAX',
+                  'VSS_WRITER_FAILURE_MESSAGE_MAX', 'VSS_WRITER_PATHS_MAX',
+                  'VSS_SNAPSHOT_SET_DESCRIPTION_MAX']
+        in_units = [LIMITS['VSS_WRITER_METADATA_MAX'] // 1024,  # KiB
+                    LIMITS['VSS_REPLY_SIZE_MAX'] >> 20,  # MiB
+                    LIMITS['VSS_WRITER_BACKUP_FILES_MAX_BYTES'] >> 30]  # GiB
+        self.assertEqual(values, sorted([LIMITS[n] for n in limits] + in_units))
+
+    def test_every_test_it_names_exists(self):
+        section = self.section()
+        # `Class.test_name`, in tests/test_security.py unless a file is named
+        # just before: `test_scoping.py`: `Class.test_name`
+        named = re.findall(r'(?:`(test_\w+)\.py`:\s+)?`([A-Z]\w*Test)\.(test_\w+)`', section)
+        self.assertGreaterEqual(len(named), 30)
+        sources = {}
+        for module, test_class, method in named:
+            module = module or 'test_security'
+            if module not in sources:
+                with open(os.path.join(SRCDIR, 'tests', module + '.py')) as f:
+                    sources[module] = f.read()
+            body = re.search(rf'^class {test_class}\(.*?(?=^class |\Z)', sources[module],
+                             re.M | re.S)
+            with self.subTest(f'{module}.{test_class}.{method}'):
+                self.assertIsNotNone(body, f'no class {test_class} in {module}.py')
+                self.assertTrue(re.search(rf'^    def {method}\(self', body.group(0), re.M),
+                                f'no {test_class}.{method} in {module}.py')
 
 
 class PolicyFileTest(unittest.TestCase):
@@ -1101,6 +1753,25 @@ class SystemdUnitTest(unittest.TestCase):
         self.assertIn('@system-service', filters)
         self.assertIn('~@privileged', filters)
         self.assertEqual(one['UMask'], '0077')
+
+    def test_memory_and_tasks_are_bounded(self):
+        one = {key: values[-1] for key, values in self.directives('vssd.service').items()}
+        units = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30, 'T': 1 << 40}
+        match = re.fullmatch(r'(\d+)([KMGT]?)', one.get('MemoryMax', ''))
+        self.assertIsNotNone(match, f'MemoryMax={one.get("MemoryMax")}: not a size')
+        memory_max = int(match.group(1)) * units.get(match.group(2), 1)
+        # room for the worst case the limits allow: every writer's metadata
+        # held (about twice: paths and metadata) and copied once more into the
+        # GatherWriterMetadata reply before its size is checked
+        held = LIMITS['VSS_LIMIT_WRITERS_TOTAL'] * METADATA_MAX
+        self.assertGreaterEqual(memory_max, 4 * held)
+        # and still a bound: the service idles in under 8 MiB
+        self.assertLessEqual(memory_max, 2 << 30)
+        # threads: one per subvolume of a set being snapshotted, GTask's pool
+        # and GLib's own; writers and callers take none
+        tasks_max = int(one.get('TasksMax', '0'))
+        self.assertGreaterEqual(tasks_max, VOLUMES_PER_SET + 64)
+        self.assertLessEqual(tasks_max, 1024)
 
     def test_systemd_analyze_security(self):
         analyze = shutil.which('systemd-analyze')

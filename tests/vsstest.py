@@ -490,7 +490,8 @@ BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
   <limit name="max_incomplete_connections">1000</limit>
   <limit name="max_replies_per_connection">50000</limit>
   <limit name="max_match_rules_per_connection">5000</limit>
-  <include>{policy}</include>
+  <!-- a test class's own (VssTestCase.bus_limits): the last value counts -->
+{extra_limits}  <include>{policy}</include>
 </busconfig>
 '''
 
@@ -589,6 +590,9 @@ class VssTestCase(dbusmock.DBusTestCase):
 
     # the size of the (sparse) btrfs image; the database writers' tests need more
     image_size = '512M'
+    # <limit> values of the test bus that a test class needs otherwise than
+    # BUS_CONFIG sets them, {name: value}: e.g. the system bus's defaults
+    bus_limits = {}
 
     @classmethod
     def setUpClass(cls):
@@ -610,7 +614,10 @@ class VssTestCase(dbusmock.DBusTestCase):
             socket_path = os.path.join(cls.tmpdir, 'system_bus_socket')
             config = os.path.join(cls.tmpdir, 'system.conf')
             with open(config, 'w') as f:
-                f.write(BUS_CONFIG.format(socket=socket_path, policy=policy))
+                extra_limits = ''.join(f'  <limit name="{name}">{value}</limit>\n'
+                                       for name, value in cls.bus_limits.items())
+                f.write(BUS_CONFIG.format(socket=socket_path, policy=policy,
+                                          extra_limits=extra_limits))
             cls.bus_pid, cls.address = cls.start_dbus(conf=config)
             os.environ['DBUS_SYSTEM_BUS_ADDRESS'] = cls.address
         except BaseException:
