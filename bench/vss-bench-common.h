@@ -18,7 +18,7 @@
 
 G_BEGIN_DECLS
 
-/* vssd, as DESIGN.md §3 names it */
+/* vssd, as docs/design.md §3 names it */
 #define VSS_BENCH_VSS_NAME	VSS_DBUS_NAME
 #define VSS_BENCH_VSS_PATH	VSS_DBUS_PATH
 #define VSS_BENCH_MANAGER_IFACE VSS_DBUS_INTERFACE_MANAGER

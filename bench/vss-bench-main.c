@@ -317,7 +317,7 @@ main(int argc, char *argv[])
 	setlocale(LC_ALL, "");
 	context = g_option_context_new(NULL);
 	g_option_context_set_summary(context,
-				     "Measures vssd against the targets of DESIGN.md §7, each "
+				     "Measures vssd against the targets of docs/design.md §7, each "
 				     "beside what one would use otherwise. Needs root.");
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {

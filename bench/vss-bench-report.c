@@ -138,7 +138,7 @@ bench_format_table(Bench *b)
 	for (guint i = 0; i < G_N_ELEMENTS(bench_sections); i++)
 		bench_sections[i]->format_table(b, out);
 
-	g_string_append(out, "\nTargets (DESIGN.md §7):\n");
+	g_string_append(out, "\nTargets (docs/design.md §7):\n");
 	for (guint i = 0; i < r->targets->len; i++) {
 		Target *target = g_ptr_array_index(r->targets, i);
 		g_string_append_printf(out,

@@ -4,7 +4,7 @@
  */
 
 /*
- * The floor of DESIGN.md §7: a service that does only what cannot be left out.
+ * The floor of docs/design.md §7: a service that does only what cannot be left out.
  *
  * Writers register with it as they do with vssd and get the same unicast
  * signals (org.freedesktop.Vss1.Writer, (t serial, o backup, a{sv} details)),

@@ -71,9 +71,9 @@ state_notify_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
 	VssBackupState state = vss_backup_session_get_state(b->session);
 
 	if (state > VSS_BACKUP_STATE_RESTORED)
-		violation("backup %u: state %u is none of DESIGN.md §3", b->index, state);
+		violation("backup %u: state %u is none of docs/design.md §3", b->index, state);
 	if (!state_transition_allowed(b->state, state))
-		violation("backup %u: %s → %s is no transition of DESIGN.md §3",
+		violation("backup %u: %s → %s is no transition of docs/design.md §3",
 			  b->index,
 			  vss_backup_state_to_string(b->state),
 			  vss_backup_state_to_string(state));

@@ -23,7 +23,7 @@ vss_backup_components_get_context(VssBackupComponents *self);
 const gchar *
 vss_backup_components_get_snapshot_set_id(VssBackupComponents *self);
 
-/* every requester call of DESIGN.md §3 is a blocking call and an
+/* every requester call of docs/design.md §3 is a blocking call and an
  * _async/_finish pair; the long ones wait as long as the service needs */
 
 gboolean

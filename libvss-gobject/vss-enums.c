@@ -7,7 +7,7 @@
 
 #include "vss-enums.h"
 
-/* the strings of DESIGN.md §3: they are the bus API, so they are spelled out
+/* the strings of docs/design.md §3: they are the bus API, so they are spelled out
  * here rather than derived from the C names */
 static const gchar *const backup_state_names[] = {
     "created",

@@ -39,7 +39,7 @@ vss_coordinator_get_store(VssCoordinator *self);
 VssSetLock *
 vss_coordinator_get_set_lock(VssCoordinator *self);
 
-/* start-up reconciliation (DESIGN.md §5): deletes the snapshots of incomplete
+/* start-up reconciliation (docs/design.md §5): deletes the snapshots of incomplete
  * and backup-context sets, keeps the persistent ones */
 gboolean
 vss_coordinator_load(VssCoordinator *self, GError **error);

@@ -26,7 +26,7 @@ struct _VssProviderInterface {
 	/* the provider's name, as the Snapshot objects' Provider property shows it
 	 * (for example "btrfs") */
 	const gchar *(*get_name)(VssProvider *self);
-	/* checks @path (DESIGN.md §5) and opens it; InvalidArgument,
+	/* checks @path (docs/design.md §5) and opens it; InvalidArgument,
 	 * ObjectNotFound or VolumeNotSupported with a message naming the path */
 	VssVolume *(*open_volume)(VssProvider *self, const gchar *path, GError **error);
 	/* where the snapshot @snapshot_id of @volume will be */

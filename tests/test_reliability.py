@@ -626,7 +626,7 @@ class WriterKilledTest(ReliabilityTestCase):
         error = self.assertCallFails('WriterFailure', self.backup.BackupComplete)
         self.died()
         self.assertIn("'dying'", error.message)
-        # the state still advances (DESIGN.md §3)
+        # the state still advances (docs/design.md §3)
         self.assertEqual(self.backup.state, 'completed')
         self.note('requester saw', 'BackupComplete: WriterFailure, state completed')
         self.assertFailureLogged('BackupComplete')

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""vssd's security model (README: "Security model"; DESIGN.md §5, §6): polkit
+"""vssd's security model (README: "Security model"; docs/design.md §5, §6): polkit
 on every privileged call, the bus policy, object ownership, paths swapped
 under the service, limits and hostile input. Unprivileged callers are
 connections made as nobody (uid 65534); root is uid 0, which needs no polkit
@@ -32,7 +32,7 @@ ACTIONS = {
     'manage-snapshots': 'org.freedesktop.vss1.manage-snapshots',
 }
 
-# which action each privileged call needs (DESIGN.md §6)
+# which action each privileged call needs (docs/design.md §6)
 CALL_ACTIONS = {
     'CreateBackupComponents': 'backup',
     'CreateBackupComponents(owner=user)': 'backup',
@@ -365,7 +365,7 @@ class PolkitTest(SecurityTestCase):
         caller = self.nobody()
         results = self.attempt_every_privileged_call(caller)
         self.assertEqual(results, {name: 'NotAuthorized' for name in CALL_ACTIONS})
-        # listing is open to all (DESIGN.md §6)
+        # listing is open to all (docs/design.md §6)
         self.assertEqual(len(self.snapshot_objects(caller)), 2)
         self.assertTrue(caller.get_property(VSS_PATH, MANAGER_IFACE, 'Version'))
 
@@ -587,7 +587,7 @@ class BusPolicyTest(SecurityTestCase):
 
 
 class OwnershipTest(SecurityTestCase):
-    """Objects belong to the connection that made them (DESIGN.md §6)."""
+    """Objects belong to the connection that made them (docs/design.md §6)."""
 
     BACKUP_CALLS = [
         ('InitializeForBackup', None), ('InitializeForRestore', None),
@@ -702,7 +702,7 @@ class OwnershipTest(SecurityTestCase):
 
 
 class PathRaceTest(SecurityTestCase):
-    """Paths swapped under vssd redirect neither a snapshot nor a delete (DESIGN.md §5)."""
+    """Paths swapped under vssd redirect neither a snapshot nor a delete (docs/design.md §5)."""
 
     def swap_for_symlink(self, volume, target):
         """Moves @volume away and puts a symlink to @target in its place."""
@@ -852,7 +852,7 @@ class PathRaceTest(SecurityTestCase):
 
 class SnapshotDirTest(SecurityTestCase):
     """A .vss-snapshots that vssd did not make is trusted only as far as it
-    would have made it: root's, reachable by nobody else (DESIGN.md §5, §6a)."""
+    would have made it: root's, reachable by nobody else (docs/design.md §5, §6a)."""
 
     def make_snapshot_dir(self, volume, uid=0, mode=0o700):
         snapdir = os.path.join(volume, '.vss-snapshots')
@@ -1516,7 +1516,7 @@ class HostileInputTest(SecurityTestCase):
 
     def create_snapshot_set_rows(self):
         """CreateSnapshotSet's bad input: (what, ..., expected error, what the
-        message names); checked before anything is made (DESIGN.md §4b)."""
+        message names); checked before anything is made (docs/design.md §4b)."""
         volume, base = self.volume, os.path.basename(self.volume)
         mnt = self.btrfs.mountpoint
 

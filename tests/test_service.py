@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""vssd over the bus: the backup sequence, the abort rules of DESIGN.md §4,
+"""vssd over the bus: the backup sequence, the abort rules of docs/design.md §4,
 snapshots on disk, bad input and ownership. Each test talks to a real vssd
 on a private bus, with real btrfs snapshots on a loop-mounted image."""
 
@@ -195,7 +195,7 @@ class HappyPathTest(VssTestCase):
 
 
 class AbortRulesTest(VssTestCase):
-    """DESIGN.md §4, one test per rule."""
+    """docs/design.md §4, one test per rule."""
 
     def assertNothingOnDisk(self, *volumes):
         for volume in volumes:

@@ -1,4 +1,4 @@
-"""The integration test harness of vss (DESIGN.md §8).
+"""The integration test harness of vss (docs/design.md §8).
 
 Every test class gets a private dbus-daemon configured like a system bus
 that includes the project's bus policy, a mock polkitd (python-dbusmock's
