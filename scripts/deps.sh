@@ -12,6 +12,9 @@ packages=(
 	python3-docutils man-db
 	# the Debian packages (debian/) and the CI stage that builds and lints them
 	build-essential debhelper dpkg-dev pkgconf lintian
+	# the application writers (writers/), their tests against the real
+	# servers, their man pages and the consistency benchmark (bench/consistency)
+	python3-psycopg2 python3-pymysql postgresql-15 mariadb-server qemu-guest-agent
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -102,17 +102,34 @@ def spin(seconds):
 class PendingCall:
     """A method call in flight; wait() returns its result or raises VssError."""
 
-    def __init__(self, connection, path, interface, method, args, reply_type, on_done=None):
+    def __init__(self, connection, path, interface, method, args, reply_type, on_done=None,
+                 fds=None):
         self.done = False
         self.result = None
+        self.fds = []  # descriptors that came with the reply
         self.error = None
         self.on_done = on_done
-        connection.call(VSS_NAME, path, interface, method, args, reply_type,
-                        Gio.DBusCallFlags.NONE, CALL_TIMEOUT_S * 1000, None, self._done_cb)
+        if fds is None:
+            connection.call(VSS_NAME, path, interface, method, args, reply_type,
+                            Gio.DBusCallFlags.NONE, CALL_TIMEOUT_S * 1000, None, self._done_cb)
+            return
+        fd_list = Gio.UnixFDList.new()
+        for fd in fds:
+            fd_list.append(fd)
+        connection.call_with_unix_fd_list(VSS_NAME, path, interface, method, args, reply_type,
+                                          Gio.DBusCallFlags.NONE, CALL_TIMEOUT_S * 1000,
+                                          fd_list, None, self._done_fds_cb)
 
-    def _done_cb(self, connection, res):
+    def _done_fds_cb(self, connection, res):
+        self._done_cb(connection, res, with_fds=True)
+
+    def _done_cb(self, connection, res, with_fds=False):
         try:
-            self.result = connection.call_finish(res)
+            if with_fds:
+                self.result, fd_list = connection.call_with_unix_fd_list_finish(res)
+                self.fds = fd_list.steal_fds() if fd_list is not None else []
+            else:
+                self.result = connection.call_finish(res)
         except GLib.Error as e:
             dbus_name = Gio.DBusError.get_remote_error(e) or 'org.gtk.GDBus.UnmappedGError'
             Gio.DBusError.strip_remote_error(e)
@@ -160,8 +177,10 @@ class Client:
         self.connection.set_exit_on_close(False)
         self.unique_name = self.connection.get_unique_name()
 
-    def call_async(self, path, interface, method, args=None, reply_type=None, on_done=None):
-        return PendingCall(self.connection, path, interface, method, args, reply_type, on_done)
+    def call_async(self, path, interface, method, args=None, reply_type=None, on_done=None,
+                   fds=None):
+        return PendingCall(self.connection, path, interface, method, args, reply_type, on_done,
+                           fds)
 
     def call(self, path, interface, method, args=None, reply_type=None):
         return self.call_async(path, interface, method, args, reply_type).wait()
@@ -181,6 +200,21 @@ class Client:
     def delete_snapshot_set(self, set_id):
         return self.call(VSS_PATH, MANAGER_IFACE, 'DeleteSnapshotSet',
                          GLib.Variant('(s)', (set_id,)))
+
+    def create_snapshot_set_async(self, paths, options=None):
+        return self.call_async(VSS_PATH, MANAGER_IFACE, 'CreateSnapshotSet',
+                               GLib.Variant('(asa{sv})', (list(paths), vardict(options))))
+
+    def create_snapshot_set(self, paths, options=None):
+        """CreateSnapshotSet: (set id, [snapshot object paths])."""
+        return self.create_snapshot_set_async(paths, options).wait()
+
+    def open_snapshot(self, snapshot_object, options=None):
+        """Snapshot.Open: a descriptor of the snapshot's root (the caller closes it)."""
+        pending = self.call_async(snapshot_object, SNAPSHOT_IFACE, 'Open',
+                                  GLib.Variant('(a{sv})', (vardict(options),)), fds=[])
+        pending.wait()
+        return pending.fds[pending.result.unpack()[0]]
 
     def close(self):
         if not self.connection.is_closed():
@@ -325,6 +359,11 @@ class Writer(Client):
         return self.call_async(self.path, WRITER_IFACE, 'Fail',
                                GLib.Variant('(tss)', (serial, failure, message)),
                                on_done=self._reply_done)
+
+    def add_backup_file(self, serial, path, fd):
+        """AddBackupFile (docs/design.md §4c) with @fd; a PendingCall."""
+        return self.call_async(self.path, WRITER_IFACE, 'AddBackupFile',
+                               GLib.Variant('(tsh)', (serial, path, 0)), fds=[fd])
 
     def names(self):
         return [e.name for e in self.events]
@@ -548,6 +587,9 @@ def _terminated(signum, frame):
 class VssTestCase(dbusmock.DBusTestCase):
     """Base class: a private system bus, mock polkitd, btrfs, and vssd per test."""
 
+    # the size of the (sparse) btrfs image; the database writers' tests need more
+    image_size = '512M'
+
     @classmethod
     def setUpClass(cls):
         # meson kills a test that runs too long with SIGTERM: turn it into a
@@ -563,7 +605,7 @@ class VssTestCase(dbusmock.DBusTestCase):
         cls.btrfs = None
         cls.bus_pid = None
         try:
-            cls.btrfs = BtrfsImage()
+            cls.btrfs = BtrfsImage(cls.image_size)
             policy = os.path.join(SRCDIR, 'dbus', 'org.freedesktop.Vss1.conf')
             socket_path = os.path.join(cls.tmpdir, 'system_bus_socket')
             config = os.path.join(cls.tmpdir, 'system.conf')
