@@ -10,14 +10,20 @@ import re
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
 import unittest
 
 import btrfsutil
+import gi
 
-from vsstest import SRCDIR, WRITER_IFACE, VssTestCase
+gi.require_version('GLib', '2.0')
+from gi.repository import GLib  # noqa: E402
+
+from vsstest import (MANAGER_IFACE, SNAPSHOT_IFACE, SRCDIR, VSS_PATH,  # noqa: E402
+                     WRITER_IFACE, VssTestCase)
 
 SOURCE_ROOT = os.environ.get('VSS_SOURCE_ROOT', SRCDIR)
 EXAMPLES = os.path.join(SOURCE_ROOT, 'examples')
@@ -257,17 +263,23 @@ class MixedExamplesTest(ExampleFlows, VssTestCase):
 class ReadmeSnippetTest(VssTestCase):
     """The README's writer snippets, run exactly as written."""
 
-    def snippet(self, language):
+    def snippet(self, language, says="connect('freeze'", replace=None):
+        """The one README snippet in @language that @says, in a file, with the
+        replacements of @replace ({old: new}) made."""
         with open(os.path.join(os.path.dirname(EXAMPLES), 'README.md')) as f:
             readme = f.read()
         blocks = re.findall(rf'^```{language}\n(.*?)^```$', readme, re.M | re.S)
-        snippets = [b for b in blocks if "connect('freeze'" in b]
-        self.assertEqual(len(snippets), 1, f'one {language} writer snippet in the README')
+        snippets = [b for b in blocks if says in b]
+        self.assertEqual(len(snippets), 1, f'one {language} snippet with {says} in the README')
+        text = snippets[0]
+        for old, new in (replace or {}).items():
+            self.assertIn(old, text)
+            text = text.replace(old, new)
         directory = tempfile.mkdtemp(prefix='snippet-', dir=self.tmpdir)
         self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
         path = os.path.join(directory, 'snippet.py' if language == 'python' else 'snippet.js')
         with open(path, 'w') as f:
-            f.write(snippets[0])
+            f.write(text)
         return path
 
     def setUp(self):
@@ -322,6 +334,34 @@ class ReadmeSnippetTest(VssTestCase):
 
     def test_python_snippet(self):
         self.check([PYTHON, self.snippet('python')])
+
+    def test_python_add_backup_file_snippet(self):
+        volume = self.subvolume('data')
+        data = os.path.join(volume, 'db')
+        os.mkdir(data)
+        snippet = self.snippet('python', 'add_backup_file(', {"'/srv/data/db'": repr(data)})
+        writer = self.start([PYTHON, snippet])
+        set_id, [path] = self.bus.call(VSS_PATH, MANAGER_IFACE, 'CreateSnapshotSet',
+                                       GLib.Variant('(asa{sv})', ([volume], {})))
+        snapshot = self.bus.get_property(path, SNAPSHOT_IFACE, 'SnapshotPath')
+        label = os.path.join(snapshot, 'db', 'backup_label')
+        with open(label, 'rb') as f:
+            self.assertEqual(f.read(), b'START WAL LOCATION: 0/2000028\n')
+        self.assertEqual(stat.S_IMODE(os.stat(label).st_mode), 0o600)
+        self.assertTrue(btrfsutil.get_subvolume_read_only(snapshot))
+        self.assertFalse(os.path.exists(os.path.join(data, 'backup_label')))
+        self.stop(writer)
+        self.assertNotRegex(writer.stderr, r'CRITICAL|WARNING|Traceback')
+        self.bus.delete_snapshot_set(set_id)
+
+    def test_python_open_snippet(self):
+        volume = self.subvolume('data', {'rows': b'rows'})
+        snippet = self.snippet('python', 'open_sync(', {"'/srv/data'": repr(volume)})
+        requester = Program(self, [PYTHON, snippet], 'README open snippet')
+        self.assertEqual(requester.finish(), 0, requester.describe())
+        self.assertEqual(requester.lines, [f"{volume} ['.vss-snapshots', 'rows']"])
+        # it deleted its set again
+        self.assertEqual(self.snapshots_on_disk(volume), [])
 
     def test_gjs_snippet(self):
         if not os.access(GJS, os.X_OK):
