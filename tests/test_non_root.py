@@ -513,12 +513,14 @@ class UserWriterTest(NonRootTestCase):
         missing = os.path.join(home, 'missing')
         rows = [
             ('without paths', {}, 'NotAuthorized', "option 'paths'", f'uid {self.alice.uid}'),
+            # the message names whose the path must be, never whose it is: vssd
+            # looks as root, and that is not alice's to learn
             ("with bob's home", {'paths': [self.bob.home]}, 'NotAuthorized', self.bob.home,
-             f'uid {self.bob.uid}'),
+             f'uid {self.alice.uid}'),
             ("with a file of bob's", {'paths': [f'{self.bob.home}/secret']}, 'NotAuthorized',
              f'{self.bob.home}/secret'),
             ("with root's subvolume", {'paths': [self.home_volume]}, 'NotAuthorized',
-             self.home_volume, 'uid 0'),
+             self.home_volume, f'uid {self.alice.uid}'),
             ("with her own path and bob's", {'paths': [self.notes, self.bob.home]},
              'NotAuthorized', self.bob.home),
             ('with a path that does not exist', {'paths': [missing]}, 'NotAuthorized', missing),
