@@ -8,8 +8,8 @@
 #include "vss-bus.h"
 #include "vss-enum-types.h"
 #include "vss-error.h"
+#include "vss-writer-private.h"
 #include "vss-writer-request-private.h"
-#include "vss-writer.h"
 
 /**
  * VssWriter:
@@ -42,31 +42,17 @@
  * application with a forged signal.
  */
 
-typedef struct {
-	gchar *name;
-	gchar *class_id;
-	guint freeze_timeout_ms;
-	guint event_timeout_ms;
-	gchar **paths;
-	GDBusConnection *connection;
-
-	gchar *object_path;
-	gchar *service_owner; /* unique name of the vssd we registered with */
-	guint signal_id;
-	guint name_watch_id;
-	gboolean registered;
-	gboolean want_registered; /* register again when the service comes back */
-	gboolean registering;
-	guint registration; /* changes with every registration and its end */
-
-	gboolean frozen;
-	gchar *frozen_backup;
-	GVariant *frozen_details;
-	GSource *freeze_deadline;
-	/* backups this writer was aborted in, by the service or by itself, as
-	 * "<service owner> <backup path>"; a second Abort runs nothing */
-	GHashTable *aborted;
-} VssWriterPrivate;
+/*
+ * This file holds the object: its state (VssWriterPrivate, in
+ * vss-writer-private.h), its properties and signals, how a request runs
+ * through the handlers, and what the writer does on its own when it must let
+ * its application go (the thaw and the abort of a frozen writer). The other
+ * files of VssWriter call down into it and into nothing above:
+ * vss-writer-events.c (the service's events and the answers),
+ * vss-writer-protection.c (the freeze deadline, the service's loss),
+ * vss-writer-registration.c (RegisterWriter, again when vssd comes back),
+ * vss-writer-calls.c (Unregister, SetMetadata).
+ */
 
 G_DEFINE_TYPE_WITH_PRIVATE(VssWriter, vss_writer, G_TYPE_OBJECT)
 #define GET_PRIVATE(o) ((VssWriterPrivate *)vss_writer_get_instance_private(o))
@@ -89,140 +75,54 @@ static GParamSpec *obj_props[PROP_LAST] = {NULL};
 enum { SIGNAL_SELF_ABORT = VSS_WRITER_EVENT_LAST, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
-static void
-vss_writer_register_with_owner(VssWriter *self, GTask *task);
-static void
-vss_writer_forget_service(VssWriter *self, const gchar *reason);
-
-/* ---- answering ----------------------------------------------------------- */
-
-static void
-vss_writer_answer_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+VssWriterPrivate *
+vss_writer_get_private(VssWriter *self)
 {
-	g_autoptr(VssWriter) self = VSS_WRITER(user_data);
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
-
-	if (reply != NULL)
-		return;
-	/* an answer that came too late (the service moved on, or aborted) is
-	 * no news: the service has its own view of this writer */
-	if (g_error_matches(error, VSS_ERROR, VSS_ERROR_BAD_STATE) ||
-	    g_error_matches(error, VSS_ERROR, VSS_ERROR_OBJECT_NOT_FOUND)) {
-		g_debug("writer '%s': answer not taken: %s", priv->name, error->message);
-		return;
-	}
-	g_warning("writer '%s': cannot answer the service: %s", priv->name, error->message);
-}
-
-/* where the answer to a request goes: the writer, in the registration the
- * event came in (it changes whenever the writer registers or loses its
- * service): an answer belongs to that one only */
-typedef struct {
-	VssWriter *writer;
-	guint registration;
-} VssWriterAnswerTo;
-
-static void
-vss_writer_answer_to_free(gpointer data)
-{
-	VssWriterAnswerTo *to = data;
-	g_object_unref(to->writer);
-	g_free(to);
-}
-
-/* the request was completed (@failure NONE) or failed: tell the service */
-static void
-vss_writer_request_answered(VssWriterRequest *request,
-			    VssWriterFailure failure,
-			    const gchar *message,
-			    gpointer user_data)
-{
-	VssWriterAnswerTo *to = user_data;
-	VssWriter *self = to->writer;
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	GVariant *params = NULL;
-	const gchar *method = NULL;
-
-	if (failure != VSS_WRITER_FAILURE_NONE) {
-		g_message("writer '%s' fails %s (%s): %s",
-			  priv->name,
-			  vss_writer_event_to_string(vss_writer_request_get_event(request)),
-			  vss_writer_failure_to_string(failure),
-			  message);
-	}
-	if (vss_writer_request_is_local(request) || priv->object_path == NULL ||
-	    priv->connection == NULL)
-		return;
-	/* serials start again with every registration: an answer to an event
-	 * of a vssd that left (or of an earlier registration) would be taken
-	 * for another event of the current one */
-	if (to->registration != priv->registration) {
-		g_debug("writer '%s': not answering %s #%" G_GUINT64_FORMAT
-			": it came in an earlier registration",
-			priv->name,
-			vss_writer_event_to_string(vss_writer_request_get_event(request)),
-			vss_writer_request_get_serial(request));
-		return;
-	}
-	if (failure == VSS_WRITER_FAILURE_NONE) {
-		method = "Ack";
-		params = g_variant_new("(t)", vss_writer_request_get_serial(request));
-	} else {
-		method = "Fail";
-		params = g_variant_new("(tss)",
-				       vss_writer_request_get_serial(request),
-				       vss_writer_failure_to_string(failure),
-				       message);
-	}
-	/* straight to the vssd that sent the event */
-	g_dbus_connection_call(priv->connection,
-			       priv->service_owner,
-			       priv->object_path,
-			       VSS_WRITER_IFACE,
-			       method,
-			       params,
-			       NULL,
-			       G_DBUS_CALL_FLAGS_NONE,
-			       VSS_CALL_TIMEOUT_SHORT,
-			       NULL,
-			       vss_writer_answer_cb,
-			       g_object_ref(self));
+	return GET_PRIVATE(self);
 }
 
 /* ---- running handlers ------------------------------------------------------- */
 
-static VssWriterRequest *
-vss_writer_request_for(VssWriter *self,
-		       VssWriterEvent event,
-		       guint64 serial,
-		       const gchar *backup_path,
-		       GVariant *details,
-		       gboolean local)
+void
+vss_writer_log_failure(VssWriter *self,
+		       VssWriterRequest *request,
+		       VssWriterFailure failure,
+		       const gchar *message)
 {
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	VssWriterAnswerTo *to = g_new0(VssWriterAnswerTo, 1);
-	VssWriterRequest *request = NULL;
+	g_message("writer '%s' fails %s (%s): %s",
+		  GET_PRIVATE(self)->name,
+		  vss_writer_event_to_string(vss_writer_request_get_event(request)),
+		  vss_writer_failure_to_string(failure),
+		  message);
+}
 
-	to->writer = g_object_ref(self);
-	to->registration = priv->registration;
-	request = vss_writer_request_new(event,
-					 serial,
-					 backup_path,
-					 details,
-					 local,
-					 vss_writer_request_answered,
-					 to,
-					 vss_writer_answer_to_free);
-	/* so that AddBackupFile goes where the answer goes, without the
-	 * request ever calling back into the writer */
-	if (!local && priv->connection != NULL && priv->object_path != NULL)
-		vss_writer_request_set_origin(request,
-					      priv->connection,
-					      priv->service_owner,
-					      priv->object_path);
-	return request;
+/* nobody is told the answer to a request the writer made for itself */
+static void
+vss_writer_local_request_answered(VssWriterRequest *request,
+				  VssWriterFailure failure,
+				  const gchar *message,
+				  gpointer user_data)
+{
+	if (failure != VSS_WRITER_FAILURE_NONE)
+		vss_writer_log_failure(VSS_WRITER(user_data), request, failure, message);
+}
+
+/* a request that the writer makes for itself (a local one): the thaw and
+ * the abort it runs on its own */
+static VssWriterRequest *
+vss_writer_local_request(VssWriter *self,
+			 VssWriterEvent event,
+			 const gchar *backup_path,
+			 GVariant *details)
+{
+	return vss_writer_request_new(event,
+				      0,
+				      backup_path,
+				      details,
+				      TRUE,
+				      vss_writer_local_request_answered,
+				      g_object_ref(self),
+				      g_object_unref);
 }
 
 /* runs the signal handlers and the virtual method of the request's event;
@@ -236,7 +136,7 @@ vss_writer_run_handlers(VssWriter *self, VssWriterRequest *request)
 }
 
 /* runs the handlers, then answers unless they answered or deferred */
-static void
+void
 vss_writer_handle(VssWriter *self, VssWriterRequest *request)
 {
 	gboolean ok = vss_writer_run_handlers(self, request);
@@ -249,7 +149,9 @@ vss_writer_handle(VssWriter *self, VssWriterRequest *request)
 		vss_writer_request_refuse(request);
 }
 
-static void
+/* ---- the state ---------------------------------------------------------------- */
+
+void
 vss_writer_set_frozen(VssWriter *self, gboolean frozen)
 {
 	VssWriterPrivate *priv = GET_PRIVATE(self);
@@ -268,6 +170,29 @@ vss_writer_set_frozen(VssWriter *self, gboolean frozen)
 	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_FROZEN]);
 }
 
+void
+vss_writer_set_registered(VssWriter *self, const gchar *owner, const gchar *object_path)
+{
+	VssWriterPrivate *priv = GET_PRIVATE(self);
+
+	g_free(priv->service_owner);
+	priv->service_owner = g_strdup(owner);
+	g_free(priv->object_path);
+	priv->object_path = g_strdup(object_path);
+	priv->registered = object_path != NULL;
+	priv->registration++;
+	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_OBJECT_PATH]);
+	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_REGISTERED]);
+}
+
+void
+vss_writer_notify_connection(VssWriter *self)
+{
+	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_CONNECTION]);
+}
+
+/* ---- on its own ----------------------------------------------------------------- */
+
 /* the thaw a frozen writer runs for itself (the default abort handler) */
 static void
 vss_writer_thaw_locally(VssWriter *self)
@@ -277,17 +202,15 @@ vss_writer_thaw_locally(VssWriter *self)
 
 	if (!priv->frozen)
 		return;
-	thaw = vss_writer_request_for(self,
-				      VSS_WRITER_EVENT_THAW,
-				      0,
-				      priv->frozen_backup,
-				      priv->frozen_details,
-				      TRUE);
+	thaw = vss_writer_local_request(self,
+					VSS_WRITER_EVENT_THAW,
+					priv->frozen_backup,
+					priv->frozen_details);
 	vss_writer_set_frozen(self, FALSE);
 	vss_writer_handle(self, thaw);
 }
 
-static gchar *
+gchar *
 vss_writer_backup_key(VssWriter *self, const gchar *backup_path)
 {
 	VssWriterPrivate *priv = GET_PRIVATE(self);
@@ -295,7 +218,7 @@ vss_writer_backup_key(VssWriter *self, const gchar *backup_path)
 }
 
 /* the writer ends its part in the backup it is frozen in, on its own */
-static void
+void
 vss_writer_abort_locally(VssWriter *self, const gchar *reason)
 {
 	VssWriterPrivate *priv = GET_PRIVATE(self);
@@ -311,134 +234,35 @@ vss_writer_abort_locally(VssWriter *self, const gchar *reason)
 		g_variant_lookup(priv->frozen_details, "snapshot-set-id", "&s", &set_id);
 	g_variant_builder_add(&details, "{sv}", "snapshot-set-id", g_variant_new_string(set_id));
 	g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(reason));
-	abort = vss_writer_request_for(self,
-				       VSS_WRITER_EVENT_ABORT,
-				       0,
-				       priv->frozen_backup,
-				       g_variant_builder_end(&details),
-				       TRUE);
+	abort = vss_writer_local_request(self,
+					 VSS_WRITER_EVENT_ABORT,
+					 priv->frozen_backup,
+					 g_variant_builder_end(&details));
 	vss_writer_handle(self, abort);
 	/* whatever the handlers did, the writer is no longer frozen */
 	vss_writer_set_frozen(self, FALSE);
 	g_signal_emit(self, signals[SIGNAL_SELF_ABORT], 0, reason);
 }
 
-static gboolean
-vss_writer_freeze_deadline_cb(gpointer user_data)
-{
-	VssWriter *self = VSS_WRITER(user_data);
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	g_clear_pointer(&priv->freeze_deadline, g_source_unref);
-	vss_writer_abort_locally(self, "the freeze deadline passed without Thaw");
-	return G_SOURCE_REMOVE;
-}
-
-static void
-vss_writer_arm_freeze_deadline(VssWriter *self, guint timeout_ms)
+/* after Unregister, nothing of the old registration stays */
+void
+vss_writer_unwatch_service(VssWriter *self)
 {
 	VssWriterPrivate *priv = GET_PRIVATE(self);
 
-	if (priv->freeze_deadline != NULL) {
-		g_source_destroy(priv->freeze_deadline);
-		g_source_unref(priv->freeze_deadline);
+	priv->want_registered = FALSE;
+	if (priv->signal_id != 0) {
+		g_dbus_connection_signal_unsubscribe(priv->connection, priv->signal_id);
+		priv->signal_id = 0;
 	}
-	priv->freeze_deadline = g_timeout_source_new(timeout_ms);
-	g_source_set_callback(priv->freeze_deadline, vss_writer_freeze_deadline_cb, self, NULL);
-	g_source_set_name(priv->freeze_deadline, "[vss] writer freeze deadline");
-	g_source_attach(priv->freeze_deadline, g_main_context_get_thread_default());
-}
-
-/* one event from the service */
-static void
-vss_writer_dispatch(VssWriter *self,
-		    VssWriterEvent event,
-		    guint64 serial,
-		    const gchar *backup_path,
-		    GVariant *details)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	g_autoptr(VssWriterRequest) request =
-	    vss_writer_request_for(self, event, serial, backup_path, details, FALSE);
-	g_autofree gchar *key = vss_writer_backup_key(self, backup_path);
-	gboolean aborted = g_hash_table_contains(priv->aborted, key);
-
-	g_debug("writer '%s': %s #%" G_GUINT64_FORMAT " for %s",
-		priv->name,
-		vss_writer_event_to_string(event),
-		serial,
-		backup_path);
-
-	switch (event) {
-	case VSS_WRITER_EVENT_ABORT:
-		/* at most once per backup, whoever aborted first */
-		if (aborted) {
-			vss_writer_request_complete(request);
-			return;
-		}
-		g_hash_table_add(priv->aborted, g_steal_pointer(&key));
-		vss_writer_handle(self, request);
-		vss_writer_set_frozen(self, FALSE);
-		return;
-	case VSS_WRITER_EVENT_BACKUP_SHUTDOWN:
-		g_hash_table_remove(priv->aborted, key);
-		vss_writer_handle(self, request);
-		return;
-	case VSS_WRITER_EVENT_FREEZE: {
-		guint timeout_ms = vss_writer_request_get_timeout_ms(request);
-		if (aborted)
-			break;
-		g_free(priv->frozen_backup);
-		priv->frozen_backup = g_strdup(backup_path);
-		g_clear_pointer(&priv->frozen_details, g_variant_unref);
-		priv->frozen_details = g_variant_ref(vss_writer_request_get_details(request));
-		vss_writer_set_frozen(self, TRUE);
-		vss_writer_arm_freeze_deadline(self,
-					       timeout_ms > 0 ? timeout_ms
-							      : priv->freeze_timeout_ms);
-		vss_writer_handle(self, request);
-		return;
+	if (priv->name_watch_id != 0) {
+		g_bus_unwatch_name(priv->name_watch_id);
+		priv->name_watch_id = 0;
 	}
-	case VSS_WRITER_EVENT_THAW:
-		if (aborted)
-			break;
-		vss_writer_set_frozen(self, FALSE);
-		vss_writer_handle(self, request);
-		return;
-	default:
-		if (aborted)
-			break;
-		vss_writer_handle(self, request);
-		return;
-	}
-	/* a backup this writer left already: nothing more to do for it */
-	vss_writer_request_complete(request);
-}
-
-static void
-vss_writer_signal_cb(GDBusConnection *connection,
-		     const gchar *sender,
-		     const gchar *object_path,
-		     const gchar *interface,
-		     const gchar *signal_name,
-		     GVariant *parameters,
-		     gpointer user_data)
-{
-	VssWriter *self = VSS_WRITER(user_data);
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	VssWriterEvent event = VSS_WRITER_EVENT_IDENTIFY;
-	guint64 serial = 0;
-	const gchar *backup_path = NULL;
-	g_autoptr(GVariant) details = NULL;
-
-	/* only the vssd we registered with may send us events */
-	if (priv->object_path == NULL || g_strcmp0(object_path, priv->object_path) != 0 ||
-	    g_strcmp0(sender, priv->service_owner) != 0)
-		return;
-	if (!vss_writer_event_from_signal_name(signal_name, &event) ||
-	    !g_variant_is_of_type(parameters, G_VARIANT_TYPE("(toa{sv})")))
-		return;
-	g_variant_get(parameters, "(t&o@a{sv})", &serial, &backup_path, &details);
-	vss_writer_dispatch(self, event, serial, backup_path, details);
+	vss_writer_abort_locally(self, "the writer unregistered");
+	g_hash_table_remove_all(priv->aborted);
+	if (priv->registered)
+		vss_writer_set_registered(self, NULL, NULL);
 }
 
 /* ---- default handlers -------------------------------------------------------- */
@@ -522,680 +346,6 @@ vss_writer_accumulator(GSignalInvocationHint *ihint,
 	gboolean ok = g_value_get_boolean(handler_return);
 	g_value_set_boolean(return_accu, ok);
 	return ok;
-}
-
-/* ---- registration ---------------------------------------------------------------- */
-
-static GVariant *
-vss_writer_registration_params(VssWriter *self)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-
-	if (priv->freeze_timeout_ms > 0)
-		g_variant_builder_add(&options,
-				      "{sv}",
-				      "freeze-timeout-ms",
-				      g_variant_new_uint32(priv->freeze_timeout_ms));
-	if (priv->event_timeout_ms > 0)
-		g_variant_builder_add(&options,
-				      "{sv}",
-				      "event-timeout-ms",
-				      g_variant_new_uint32(priv->event_timeout_ms));
-	if (priv->class_id != NULL)
-		g_variant_builder_add(&options,
-				      "{sv}",
-				      "class-id",
-				      g_variant_new_string(priv->class_id));
-	if (priv->paths != NULL)
-		g_variant_builder_add(&options,
-				      "{sv}",
-				      "paths",
-				      g_variant_new_strv((const gchar *const *)priv->paths, -1));
-	return g_variant_new("(s@a{sv})", priv->name, g_variant_builder_end(&options));
-}
-
-static void
-vss_writer_set_registered(VssWriter *self, const gchar *owner, const gchar *object_path)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-
-	g_free(priv->service_owner);
-	priv->service_owner = g_strdup(owner);
-	g_free(priv->object_path);
-	priv->object_path = g_strdup(object_path);
-	priv->registered = object_path != NULL;
-	priv->registration++;
-	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_OBJECT_PATH]);
-	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_REGISTERED]);
-}
-
-static void
-vss_writer_name_appeared_cb(GDBusConnection *connection,
-			    const gchar *name,
-			    const gchar *owner,
-			    gpointer user_data)
-{
-	VssWriter *self = VSS_WRITER(user_data);
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-
-	if (g_strcmp0(owner, priv->service_owner) == 0 || priv->registering ||
-	    !priv->want_registered)
-		return;
-	/* a new vssd: register with it */
-	g_message("writer '%s': the service is back, registering again", priv->name);
-	vss_writer_register_async(self, NULL, NULL, NULL);
-}
-
-static void
-vss_writer_name_vanished_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
-{
-	VssWriter *self = VSS_WRITER(user_data);
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-
-	if (priv->service_owner == NULL)
-		return;
-	vss_writer_forget_service(self, "the service left the bus");
-}
-
-/* the vssd we registered with is gone: let go of everything it started */
-static void
-vss_writer_forget_service(VssWriter *self, const gchar *reason)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-
-	vss_writer_abort_locally(self, reason);
-	g_hash_table_remove_all(priv->aborted);
-	if (priv->registered) {
-		g_message("writer '%s': %s", priv->name, reason);
-		vss_writer_set_registered(self, NULL, NULL);
-	}
-}
-
-static void
-vss_writer_watch_service(VssWriter *self)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-
-	if (priv->signal_id == 0) {
-		/* subscribed before registering, so that no event is missed;
-		 * the callback checks sender and path */
-		priv->signal_id = g_dbus_connection_signal_subscribe(priv->connection,
-								     NULL,
-								     VSS_WRITER_IFACE,
-								     NULL,
-								     NULL,
-								     NULL,
-								     G_DBUS_SIGNAL_FLAGS_NONE,
-								     vss_writer_signal_cb,
-								     self,
-								     NULL);
-	}
-	if (priv->name_watch_id == 0) {
-		priv->name_watch_id = g_bus_watch_name_on_connection(priv->connection,
-								     VSS_DBUS_NAME,
-								     G_BUS_NAME_WATCHER_FLAGS_NONE,
-								     vss_writer_name_appeared_cb,
-								     vss_writer_name_vanished_cb,
-								     self,
-								     NULL);
-	}
-}
-
-static void
-vss_writer_register_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	VssWriter *self = g_task_get_source_object(task);
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	const gchar *owner = g_task_get_task_data(task);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
-	const gchar *object_path = NULL;
-
-	priv->registering = FALSE;
-	if (reply == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_variant_get(reply, "(&o)", &object_path);
-	vss_writer_set_registered(self, owner, object_path);
-	g_debug("writer '%s' registered as %s with %s", priv->name, object_path, owner);
-	g_task_return_boolean(task, TRUE);
-}
-
-static void
-vss_writer_register_with_owner(VssWriter *self, GTask *task)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	const gchar *owner = g_task_get_task_data(task);
-
-	/* to that very process, so that the sender checked on events is the
-	 * one that knows us */
-	g_dbus_connection_call(priv->connection,
-			       owner,
-			       VSS_DBUS_PATH,
-			       VSS_MANAGER_IFACE,
-			       "RegisterWriter",
-			       vss_writer_registration_params(self),
-			       G_VARIANT_TYPE("(o)"),
-			       G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-			       VSS_CALL_TIMEOUT_LONG,
-			       g_task_get_cancellable(task),
-			       vss_writer_register_cb,
-			       task);
-}
-
-static void
-vss_writer_get_owner_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GTask *task = G_TASK(user_data);
-	VssWriter *self = g_task_get_source_object(task);
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	gchar *owner = NULL;
-
-	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
-	if (reply == NULL) {
-		priv->registering = FALSE;
-		vss_error_convert(&error);
-		g_task_return_error(task, g_steal_pointer(&error));
-		g_object_unref(task);
-		return;
-	}
-	g_variant_get(reply, "(s)", &owner);
-	g_task_set_task_data(task, owner, g_free);
-	vss_writer_register_with_owner(self, task);
-}
-
-static void
-vss_writer_start_service_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GTask *task = G_TASK(user_data);
-	g_autoptr(GVariant) reply = NULL;
-
-	/* activation may fail when vssd runs already or is not activatable;
-	 * GetNameOwner tells */
-	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, NULL);
-	g_dbus_connection_call(G_DBUS_CONNECTION(source),
-			       "org.freedesktop.DBus",
-			       "/org/freedesktop/DBus",
-			       "org.freedesktop.DBus",
-			       "GetNameOwner",
-			       g_variant_new("(s)", VSS_DBUS_NAME),
-			       G_VARIANT_TYPE("(s)"),
-			       G_DBUS_CALL_FLAGS_NONE,
-			       VSS_CALL_TIMEOUT_SHORT,
-			       g_task_get_cancellable(task),
-			       vss_writer_get_owner_cb,
-			       task);
-}
-
-static void
-vss_writer_begin_registration(VssWriter *self, GTask *task)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-
-	vss_writer_watch_service(self);
-	g_dbus_connection_call(priv->connection,
-			       "org.freedesktop.DBus",
-			       "/org/freedesktop/DBus",
-			       "org.freedesktop.DBus",
-			       "StartServiceByName",
-			       g_variant_new("(su)", VSS_DBUS_NAME, 0),
-			       G_VARIANT_TYPE("(u)"),
-			       G_DBUS_CALL_FLAGS_NONE,
-			       VSS_CALL_TIMEOUT_SHORT,
-			       g_task_get_cancellable(task),
-			       vss_writer_start_service_cb,
-			       task);
-}
-
-static void
-vss_writer_bus_get_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GTask *task = G_TASK(user_data);
-	VssWriter *self = g_task_get_source_object(task);
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GError) error = NULL;
-
-	priv->connection = g_bus_get_finish(res, &error);
-	if (priv->connection == NULL) {
-		priv->registering = FALSE;
-		vss_error_convert(&error);
-		g_task_return_error(task, g_steal_pointer(&error));
-		g_object_unref(task);
-		return;
-	}
-	g_object_notify_by_pspec(G_OBJECT(self), obj_props[PROP_CONNECTION]);
-	vss_writer_begin_registration(self, task);
-}
-
-/**
- * vss_writer_register_async:
- * @self: a #VssWriter
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async) (closure user_data) (nullable): called when done
- * @user_data: data for @callback
- *
- * Registers the writer with the service; see vss_writer_register_sync().
- */
-void
-vss_writer_register_async(VssWriter *self,
-			  GCancellable *cancellable,
-			  GAsyncReadyCallback callback,
-			  gpointer user_data)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	GTask *task = NULL;
-
-	g_return_if_fail(VSS_IS_WRITER(self));
-
-	task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, vss_writer_register_async);
-	if (priv->registered) {
-		g_task_return_boolean(task, TRUE);
-		g_object_unref(task);
-		return;
-	}
-	if (priv->registering) {
-		g_task_return_new_error(task,
-					VSS_ERROR,
-					VSS_ERROR_BAD_STATE,
-					"writer '%s' is being registered already",
-					priv->name);
-		g_object_unref(task);
-		return;
-	}
-	priv->registering = TRUE;
-	priv->want_registered = TRUE;
-	if (priv->connection == NULL) {
-		g_bus_get(G_BUS_TYPE_SYSTEM, cancellable, vss_writer_bus_get_cb, task);
-		return;
-	}
-	vss_writer_begin_registration(self, task);
-}
-
-/**
- * vss_writer_register_finish:
- * @self: a #VssWriter
- * @res: the #GAsyncResult
- * @error: (nullable): a #GError
- *
- * Finishes vss_writer_register_async().
- *
- * Returns: %TRUE if the writer is registered
- */
-gboolean
-vss_writer_register_finish(VssWriter *self, GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
-}
-
-/**
- * vss_writer_register_sync:
- * @self: a #VssWriter
- * @cancellable: (nullable): a #GCancellable
- * @error: (nullable): a #GError
- *
- * Registers the writer with the service (on the system bus, or on
- * #VssWriter:connection); from then on it receives the events of every
- * backup that gathers writer metadata. Needs the polkit action
- * `org.freedesktop.vss1.register-writer`. Events are delivered in the
- * thread-default main context of the caller, which must run.
- *
- * Returns: %TRUE on success
- */
-gboolean
-vss_writer_register_sync(VssWriter *self, GCancellable *cancellable, GError **error)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GVariant) owner_reply = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) started = NULL;
-	g_autofree gchar *owner = NULL;
-	const gchar *object_path = NULL;
-
-	g_return_val_if_fail(VSS_IS_WRITER(self), FALSE);
-	if (priv->registered)
-		return TRUE;
-	if (priv->connection == NULL) {
-		priv->connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, cancellable, error);
-		if (priv->connection == NULL) {
-			vss_error_convert(error);
-			return FALSE;
-		}
-	}
-	priv->want_registered = TRUE;
-	vss_writer_watch_service(self);
-	/* activation may fail when vssd runs already: GetNameOwner tells */
-	started = g_dbus_connection_call_sync(priv->connection,
-					      "org.freedesktop.DBus",
-					      "/org/freedesktop/DBus",
-					      "org.freedesktop.DBus",
-					      "StartServiceByName",
-					      g_variant_new("(su)", VSS_DBUS_NAME, 0),
-					      G_VARIANT_TYPE("(u)"),
-					      G_DBUS_CALL_FLAGS_NONE,
-					      VSS_CALL_TIMEOUT_SHORT,
-					      cancellable,
-					      NULL);
-	owner_reply = g_dbus_connection_call_sync(priv->connection,
-						  "org.freedesktop.DBus",
-						  "/org/freedesktop/DBus",
-						  "org.freedesktop.DBus",
-						  "GetNameOwner",
-						  g_variant_new("(s)", VSS_DBUS_NAME),
-						  G_VARIANT_TYPE("(s)"),
-						  G_DBUS_CALL_FLAGS_NONE,
-						  VSS_CALL_TIMEOUT_SHORT,
-						  cancellable,
-						  error);
-	if (owner_reply == NULL) {
-		vss_error_convert(error);
-		return FALSE;
-	}
-	g_variant_get(owner_reply, "(s)", &owner);
-	reply = g_dbus_connection_call_sync(priv->connection,
-					    owner,
-					    VSS_DBUS_PATH,
-					    VSS_MANAGER_IFACE,
-					    "RegisterWriter",
-					    vss_writer_registration_params(self),
-					    G_VARIANT_TYPE("(o)"),
-					    G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-					    VSS_CALL_TIMEOUT_LONG,
-					    cancellable,
-					    error);
-	if (reply == NULL) {
-		vss_error_convert(error);
-		return FALSE;
-	}
-	g_variant_get(reply, "(&o)", &object_path);
-	vss_writer_set_registered(self, owner, object_path);
-	return TRUE;
-}
-
-/* ---- Unregister and SetMetadata -------------------------------------------------- */
-
-static gboolean
-vss_writer_check_registered(VssWriter *self, GError **error)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	if (priv->registered)
-		return TRUE;
-	g_set_error(error,
-		    VSS_ERROR,
-		    VSS_ERROR_BAD_STATE,
-		    "writer '%s' is not registered",
-		    priv->name);
-	return FALSE;
-}
-
-static void
-vss_writer_simple_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
-
-	if (reply == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
-}
-
-static void
-vss_writer_call_async(VssWriter *self,
-		      const gchar *method,
-		      GVariant *params,
-		      gpointer source_tag,
-		      GCancellable *cancellable,
-		      GAsyncReadyCallback callback,
-		      gpointer user_data)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	GTask *task = g_task_new(self, cancellable, callback, user_data);
-	g_autoptr(GError) error = NULL;
-
-	g_task_set_source_tag(task, source_tag);
-	if (!vss_writer_check_registered(self, &error)) {
-		if (params != NULL)
-			g_variant_unref(g_variant_ref_sink(params));
-		g_task_return_error(task, g_steal_pointer(&error));
-		g_object_unref(task);
-		return;
-	}
-	g_dbus_connection_call(priv->connection,
-			       priv->service_owner,
-			       priv->object_path,
-			       VSS_WRITER_IFACE,
-			       method,
-			       params,
-			       NULL,
-			       G_DBUS_CALL_FLAGS_NONE,
-			       VSS_CALL_TIMEOUT_SHORT,
-			       cancellable,
-			       vss_writer_simple_cb,
-			       task);
-}
-
-static gboolean
-vss_writer_call_sync(VssWriter *self,
-		     const gchar *method,
-		     GVariant *params,
-		     GCancellable *cancellable,
-		     GError **error)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GVariant) reply = NULL;
-
-	if (!vss_writer_check_registered(self, error)) {
-		if (params != NULL)
-			g_variant_unref(g_variant_ref_sink(params));
-		return FALSE;
-	}
-	reply = g_dbus_connection_call_sync(priv->connection,
-					    priv->service_owner,
-					    priv->object_path,
-					    VSS_WRITER_IFACE,
-					    method,
-					    params,
-					    NULL,
-					    G_DBUS_CALL_FLAGS_NONE,
-					    VSS_CALL_TIMEOUT_SHORT,
-					    cancellable,
-					    error);
-	if (reply == NULL) {
-		vss_error_convert(error);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* after Unregister, nothing of the old registration stays */
-static void
-vss_writer_unwatch_service(VssWriter *self)
-{
-	VssWriterPrivate *priv = GET_PRIVATE(self);
-
-	priv->want_registered = FALSE;
-	if (priv->signal_id != 0) {
-		g_dbus_connection_signal_unsubscribe(priv->connection, priv->signal_id);
-		priv->signal_id = 0;
-	}
-	if (priv->name_watch_id != 0) {
-		g_bus_unwatch_name(priv->name_watch_id);
-		priv->name_watch_id = 0;
-	}
-	vss_writer_abort_locally(self, "the writer unregistered");
-	g_hash_table_remove_all(priv->aborted);
-	if (priv->registered)
-		vss_writer_set_registered(self, NULL, NULL);
-}
-
-/**
- * vss_writer_unregister_sync:
- * @self: a #VssWriter
- * @cancellable: (nullable): a #GCancellable
- * @error: (nullable): a #GError
- *
- * Unregisters the writer. A frozen writer thaws and aborts first.
- *
- * Returns: %TRUE on success
- */
-gboolean
-vss_writer_unregister_sync(VssWriter *self, GCancellable *cancellable, GError **error)
-{
-	gboolean ok = FALSE;
-	g_return_val_if_fail(VSS_IS_WRITER(self), FALSE);
-	ok = vss_writer_call_sync(self, "Unregister", NULL, cancellable, error);
-	vss_writer_unwatch_service(self);
-	return ok;
-}
-
-static void
-vss_writer_unregister_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	VssWriter *self = VSS_WRITER(source);
-	g_autoptr(GError) error = NULL;
-
-	vss_writer_unwatch_service(self);
-	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
-}
-
-/**
- * vss_writer_unregister_async:
- * @self: a #VssWriter
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async) (closure user_data): called when done
- * @user_data: data for @callback
- *
- * Unregisters the writer; see vss_writer_unregister_sync().
- */
-void
-vss_writer_unregister_async(VssWriter *self,
-			    GCancellable *cancellable,
-			    GAsyncReadyCallback callback,
-			    gpointer user_data)
-{
-	GTask *task = NULL;
-
-	g_return_if_fail(VSS_IS_WRITER(self));
-	task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, vss_writer_unregister_async);
-	vss_writer_call_async(self,
-			      "Unregister",
-			      NULL,
-			      vss_writer_unregister_async,
-			      cancellable,
-			      vss_writer_unregister_cb,
-			      task);
-}
-
-/**
- * vss_writer_unregister_finish:
- * @self: a #VssWriter
- * @res: the #GAsyncResult
- * @error: (nullable): a #GError
- *
- * Finishes vss_writer_unregister_async().
- *
- * Returns: %TRUE on success
- */
-gboolean
-vss_writer_unregister_finish(VssWriter *self, GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
-}
-
-/**
- * vss_writer_set_metadata_sync:
- * @self: a #VssWriter
- * @metadata: an `a{sv}` dictionary: what requesters see of this writer
- * @cancellable: (nullable): a #GCancellable
- * @error: (nullable): a #GError
- *
- * Sets the metadata that vss_backup_components_gather_writer_metadata_sync()
- * returns for this writer. Call it in the #VssWriter::identify handler (the
- * asynchronous form: the call goes out before the Ack, and is taken first).
- * The keys that requesters understand are checked: `description` and
- * `version` (`s`), `exclude` (`as`: absolute paths or glob patterns),
- * `restore-method` (`s`: `stop-restore-start`, `restore-if-missing` or
- * `custom`) and `restore-units` (`as`); a wrong one is
- * %VSS_ERROR_INVALID_ARGUMENT naming the key. `paths` and `class-id` are
- * fixed at registration (#VssWriter:paths, #VssWriter:class-id) and refused
- * here; requesters get them with the rest.
- *
- * Returns: %TRUE on success
- */
-gboolean
-vss_writer_set_metadata_sync(VssWriter *self,
-			     GVariant *metadata,
-			     GCancellable *cancellable,
-			     GError **error)
-{
-	g_return_val_if_fail(VSS_IS_WRITER(self), FALSE);
-	g_return_val_if_fail(g_variant_is_of_type(metadata, G_VARIANT_TYPE_VARDICT), FALSE);
-	return vss_writer_call_sync(self,
-				    "SetMetadata",
-				    g_variant_new("(@a{sv})", metadata),
-				    cancellable,
-				    error);
-}
-
-/**
- * vss_writer_set_metadata_async:
- * @self: a #VssWriter
- * @metadata: an `a{sv}` dictionary
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async) (closure user_data) (nullable): called when done
- * @user_data: data for @callback
- *
- * Sets the writer's metadata; see vss_writer_set_metadata_sync().
- */
-void
-vss_writer_set_metadata_async(VssWriter *self,
-			      GVariant *metadata,
-			      GCancellable *cancellable,
-			      GAsyncReadyCallback callback,
-			      gpointer user_data)
-{
-	g_return_if_fail(VSS_IS_WRITER(self));
-	g_return_if_fail(g_variant_is_of_type(metadata, G_VARIANT_TYPE_VARDICT));
-	vss_writer_call_async(self,
-			      "SetMetadata",
-			      g_variant_new("(@a{sv})", metadata),
-			      vss_writer_set_metadata_async,
-			      cancellable,
-			      callback,
-			      user_data);
-}
-
-/**
- * vss_writer_set_metadata_finish:
- * @self: a #VssWriter
- * @res: the #GAsyncResult
- * @error: (nullable): a #GError
- *
- * Finishes vss_writer_set_metadata_async().
- *
- * Returns: %TRUE on success
- */
-gboolean
-vss_writer_set_metadata_finish(VssWriter *self, GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
 /* ---- getters --------------------------------------------------------------------- */
