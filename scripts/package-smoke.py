@@ -158,7 +158,7 @@ class PackageTest(dbusmock.DBusTestCase):
             config = os.path.join(cls.tmpdir, 'system.conf')
             with open(config, 'w') as f:
                 f.write(vsstest.BUS_CONFIG.format(
-                    socket=socket_path,
+                    socket=socket_path, extra_limits='',
                     policy=packaged('usr/share/dbus-1/system.d/org.freedesktop.Vss1.conf')))
             cls.bus_pid, cls.address = cls.start_dbus(conf=config)
             os.environ['DBUS_SYSTEM_BUS_ADDRESS'] = cls.address
