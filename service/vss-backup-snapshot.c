@@ -353,17 +353,17 @@ vss_backup_session_has_pending_post_snapshot(VssBackupSession *self,
 	return vss_backup_session_find_post_snapshot(self, writer, serial) != NULL;
 }
 
-/* the snapshot that @path (in one of @bw's affected paths) goes to: that of
- * the set's subvolume nearest above it */
+/* the snapshot that @path (in one of the writer's affected paths) goes to:
+ * that of the set's subvolume nearest above it, which may be a subvolume
+ * nested below the one of the writer's path */
 static VssSnapshotInfo *
-vss_backup_session_snapshot_for(VssBackupSession *self, VssBackupWriter *bw, const gchar *path)
+vss_backup_session_snapshot_for(VssBackupSession *self, const gchar *path)
 {
 	VssSnapshotInfo *best = NULL;
 
 	for (guint i = 0; i < self->set->snapshots->len; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(self->set->snapshots, i);
-		if (!info->created || !vss_backup_writer_sees(bw, info) ||
-		    !vss_path_has_prefix(path, info->source_path))
+		if (!info->created || !vss_path_has_prefix(path, info->source_path))
 			continue;
 		if (best == NULL || strlen(info->source_path) > strlen(best->source_path))
 			best = info;
@@ -489,7 +489,7 @@ vss_backup_session_add_backup_file_async(VssBackupSession *self,
 	affected = vss_backup_session_affected_paths(self, bw);
 	for (guint i = 0; i < affected->len && !inside; i++)
 		inside = vss_path_has_prefix(path, g_ptr_array_index(affected, i));
-	info = inside ? vss_backup_session_snapshot_for(self, bw, path) : NULL;
+	info = inside ? vss_backup_session_snapshot_for(self, path) : NULL;
 	if (info == NULL) {
 		g_task_return_new_error(task,
 					VSS_ERROR,
@@ -499,7 +499,10 @@ vss_backup_session_add_backup_file_async(VssBackupSession *self,
 					bw->name);
 		return;
 	}
-	relative = path + strlen(info->source_path) + (g_strcmp0(info->source_path, "/") != 0);
+	/* @path is @info's source path or below it */
+	relative = path + strlen(info->source_path);
+	if (relative[0] == '/')
+		relative++;
 	if (relative[0] == '\0' || g_str_has_prefix(relative, ".vss-snapshots/") ||
 	    g_strcmp0(relative, ".vss-snapshots") == 0) {
 		g_task_return_new_error(task,

@@ -65,6 +65,15 @@ vss_btrfs_copy_file(gint src, gint dst, goffset size, GCancellable *cancellable,
 	return TRUE;
 }
 
+/* a nested subvolume shows in a snapshot as an empty directory of inode
+ * BTRFS_EMPTY_SUBVOL_DIR_OBJECTID (2) in which nothing can be made */
+static gboolean
+vss_btrfs_is_subvolume_placeholder(gint dir_fd)
+{
+	struct stat st;
+	return fstat(dir_fd, &st) == 0 && st.st_ino == 2;
+}
+
 /*
  * Opens (making what is missing, as directories of @uid:@gid, mode 0700) the
  * directory @components[0..n-1] below @root_fd, one component at a time with
@@ -139,6 +148,15 @@ vss_btrfs_open_snapshot_subdir(gint root_fd,
 				    "cannot open %s in the snapshot: %s",
 				    sofar->str,
 				    g_strerror(errsv));
+			return -1;
+		}
+		if (vss_btrfs_is_subvolume_placeholder(next)) {
+			g_close(next, NULL);
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "%s is a subvolume that is not in the snapshot set",
+				    sofar->str);
 			return -1;
 		}
 		vss_fd_clear(&dir_fd);

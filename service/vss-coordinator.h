@@ -44,6 +44,8 @@ vss_coordinator_get_set_lock(VssCoordinator *self);
 gboolean
 vss_coordinator_load(VssCoordinator *self, GError **error);
 
+/* a new backup, owned by the caller (the coordinator keeps its own reference
+ * until the backup is released) */
 VssBackupSession *
 vss_coordinator_create_backup(VssCoordinator *self, const gchar *object_path);
 /* of VssBackupSession, not yet released */

@@ -16,7 +16,8 @@ typedef struct {
 	GPtrArray *volumes; /* of VssVolume, in the order of the paths */
 	GError *error;	    /* what the call fails with, once the backup is ended */
 	gulong cancelled_id;
-	gboolean prepared; /* PrepareForBackup was sent: an abort has something to do */
+	gboolean prepared;   /* PrepareForBackup was sent: an abort has something to do */
+	gboolean completing; /* BackupComplete was sent: the set is made, whatever follows */
 } VssCreateJob;
 
 static void
@@ -103,8 +104,10 @@ vss_create_job_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 	VssCreateJob *job = user_data;
 
 	/* a DoSnapshotSet in flight is cancelled now, not after it (rule 11);
-	 * its failure then ends the job */
-	if (job->prepared)
+	 * its failure then ends the job. Once BackupComplete is sent the set is
+	 * made: it is kept or, of context "backup", deleted with the caller's
+	 * other sets (vss-manager.c), as after the long form's BackupComplete */
+	if (job->prepared && !job->completing)
 		vss_backup_session_abort_backup_async(job->session, NULL, NULL);
 }
 
@@ -136,6 +139,7 @@ vss_create_job_snapshot_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	}
 	if (vss_create_job_check_cancelled(task))
 		return;
+	job->completing = TRUE;
 	vss_backup_session_backup_complete_async(job->session, vss_create_job_completed_cb, task);
 }
 
@@ -264,7 +268,7 @@ vss_create_job_run_async(VssCoordinator *coordinator,
 	/* the events carry, as their backup, a path that is not exported */
 	object_path =
 	    g_strdup_printf(VSS_DBUS_BACKUP_COMPONENTS_PATH_PREFIX "oneshot%u", next_job_number++);
-	job->session = g_object_ref(vss_coordinator_create_backup(coordinator, object_path));
+	job->session = vss_coordinator_create_backup(coordinator, object_path);
 	/* rule 10 from the start: no event goes out while another set is made */
 	lock_description = g_strdup_printf("the CreateSnapshotSet of %s", object_path);
 	if (!vss_set_lock_acquire(vss_coordinator_get_set_lock(coordinator),

@@ -307,6 +307,68 @@ class AddBackupFileRefusedTest(BackupFilesTestCase):
         self.assertTrue(self.vssd.running())
 
 
+class NestedSubvolumeTest(BackupFilesTestCase):
+    """A writer's path may hold subvolumes: a file goes into the snapshot of
+    the subvolume that holds it, never into a placeholder of another."""
+
+    def nested(self, name):
+        path = self.btrfs.create_subvolume(
+            os.path.join(os.path.basename(self.volume), 'db', name))
+        self.addCleanup(self.btrfs.delete_subvolume_tree, path)
+        return path
+
+    def test_a_file_below_a_nested_subvolume_of_the_set_goes_into_its_snapshot(self):
+        wal = self.nested('wal')
+        segment = self.source('segment', b'wal segment')
+        writer = self.writer('db', options={'paths': [self.db]}, script={
+            'PostSnapshot': post_snapshot_adding([(os.path.join(wal, 'seg'), segment)])})
+        backup = self.requester()
+        self.backup_until_prepared(backup, [self.volume, wal])
+        backup.DoSnapshotSet()
+        self.assertEqual(writer.added, [None])
+        [wal_snapshot] = self.snapshots_on_disk(wal)
+        with open(os.path.join(wal, '.vss-snapshots', wal_snapshot, 'seg'), 'rb') as f:
+            self.assertEqual(f.read(), b'wal segment')
+        # the outer snapshot shows wal as the empty placeholder it is
+        self.assertEqual(os.listdir(os.path.join(self.snapshot_dir(), 'db', 'wal')), [])
+        self.assertFalse(os.path.exists(os.path.join(wal, 'seg')))
+        backup.Release()
+
+    def test_a_file_below_a_nested_subvolume_not_in_the_set_is_refused(self):
+        cache = self.nested('cache')
+        good = self.source('good', b'good')
+        errors = []
+
+        def add(writer, event):
+            pending = writer.add_backup_file(event.serial, os.path.join(cache, 'x'), good)
+            pending.on_done = lambda p: (errors.append(p.error), writer.ack(event.serial))
+
+        self.writer('db', options={'paths': [self.db]}, script={'PostSnapshot': add})
+        backup = self.backup()
+        [error] = errors
+        self.assertEqual(error.name, 'InvalidArgument')
+        self.assertIn('db/cache', error.message)
+        self.assertIn('not in the snapshot set', error.message)
+        self.assertEqual(os.listdir(os.path.join(self.snapshot_dir(), 'db', 'cache')), [])
+        backup.Release()
+
+    def test_the_root_of_a_subvolume_of_the_set_is_no_place_for_a_file(self):
+        good = self.source('good', b'good')
+        errors = []
+
+        def add(writer, event):
+            pending = writer.add_backup_file(event.serial, self.volume, good)
+            pending.on_done = lambda p: (errors.append(p.error), writer.ack(event.serial))
+
+        self.writer('everything', options={'paths': [self.volume]}, script={'PostSnapshot': add})
+        backup = self.backup()
+        [error] = errors
+        self.assertEqual(error.name, 'InvalidArgument')
+        self.assertIn(self.volume, error.message)
+        self.assertEqual(sorted(os.listdir(self.snapshot_dir())), ['.vss-snapshots', 'db', 'live'])
+        backup.Release()
+
+
 def physical_extents(path):
     """The physical offsets of @path's extents, as filefrag reports them."""
     out = subprocess.run(['filefrag', '-v', '-b4096', path], check=True, capture_output=True,
