@@ -4,282 +4,13 @@
  *
  * The backup state machine without a bus: writers are scripted, the
  * provider is in memory, and every test reads what the writers received.
+ * The abort rules of docs/design.md §4 here; path scoping, CreateSnapshotSet
+ * and AddBackupFile in test-coordinator-{scoping,create,files}.c.
  */
 
 #include "config.h"
 
-#include <glib/gstdio.h>
-
-#include "vss-coordinator.h"
-#include "vss-error.h"
-#include "vss-fake-provider.h"
-
-/* what a scripted writer does */
-typedef struct {
-	gint fail_at; /* a VssWriterEvent, or -1 */
-	gint hang_at; /* never answers this event, or -1 */
-	VssWriterFailure failure;
-} WriterScript;
-
-typedef struct {
-	gchar *state_dir;
-	VssWriterRegistry *registry;
-	VssFakeProvider *provider;
-	VssSnapshotStore *store;
-	VssCoordinator *coordinator;
-	GPtrArray *log;	     /* "name:Event" for each event sent */
-	GHashTable *scripts; /* VssRegisteredWriter → WriterScript */
-	GPtrArray *writers;
-	GPtrArray *pending_hangs; /* serials left unanswered, for tests that answer late */
-	GPtrArray *strings;	  /* what events_of() returned */
-} Fixture;
-
-typedef struct {
-	Fixture *fixture;
-	VssRegisteredWriter *writer;
-	guint64 serial;
-	VssWriterFailure failure;
-} Reply;
-
-static gboolean
-reply_idle_cb(gpointer user_data)
-{
-	Reply *reply = user_data;
-	g_autoptr(GError) error = NULL;
-
-	/* the writer may be gone, or the event no longer awaited: both fine */
-	if (vss_registered_writer_is_registered(reply->writer)) {
-		vss_writer_registry_reply(reply->fixture->registry,
-					  reply->writer,
-					  reply->serial,
-					  reply->failure,
-					  reply->failure != VSS_WRITER_FAILURE_NONE ? "scripted"
-										    : NULL,
-					  &error);
-	}
-	g_object_unref(reply->writer);
-	g_free(reply);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-send_event_cb(VssWriterRegistry *registry,
-	      VssRegisteredWriter *writer,
-	      guint64 serial,
-	      guint event,
-	      const gchar *backup_path,
-	      GVariant *details,
-	      gpointer user_data)
-{
-	Fixture *fixture = user_data;
-	WriterScript *script = g_hash_table_lookup(fixture->scripts, writer);
-	Reply *reply = NULL;
-
-	g_ptr_array_add(fixture->log,
-			g_strdup_printf("%s:%s",
-					vss_registered_writer_get_name(writer),
-					vss_writer_event_to_signal_name(event)));
-	g_assert_true(g_variant_lookup(details, "snapshot-set-id", "&s", NULL));
-	if (event == VSS_WRITER_EVENT_FREEZE)
-		g_assert_true(g_variant_lookup(details, "timeout-ms", "u", NULL));
-	if (event == VSS_WRITER_EVENT_POST_SNAPSHOT) {
-		g_autoptr(GVariant) snapshots =
-		    g_variant_lookup_value(details, "snapshots", G_VARIANT_TYPE("a{ss}"));
-		g_assert_nonnull(snapshots);
-	}
-
-	if (script != NULL && script->hang_at == (gint)event)
-		return;
-	reply = g_new0(Reply, 1);
-	reply->fixture = fixture;
-	reply->writer = g_object_ref(writer);
-	reply->serial = serial;
-	if (script != NULL && script->fail_at == (gint)event)
-		reply->failure = script->failure;
-	g_idle_add(reply_idle_cb, reply);
-}
-
-static VssRegisteredWriter *
-add_writer(Fixture *fixture, const gchar *name, gint fail_at, gint hang_at, guint freeze_ms)
-{
-	g_autoptr(GError) error = NULL;
-	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	g_autoptr(GVariant) options_v = NULL;
-	VssRegisteredWriter *writer = NULL;
-	WriterScript *script = g_new0(WriterScript, 1);
-
-	if (freeze_ms > 0) {
-		g_variant_builder_add(&options,
-				      "{sv}",
-				      "freeze-timeout-ms",
-				      g_variant_new_uint32(freeze_ms));
-		g_variant_builder_add(&options,
-				      "{sv}",
-				      "event-timeout-ms",
-				      g_variant_new_uint32(freeze_ms));
-	}
-	/* the registry does not take the floating reference */
-	options_v = g_variant_ref_sink(g_variant_builder_end(&options));
-	writer = vss_writer_registry_add(fixture->registry, name, ":1.1", 0, options_v, &error);
-	g_assert_no_error(error);
-	script->fail_at = fail_at;
-	script->hang_at = hang_at;
-	script->failure = VSS_WRITER_FAILURE_RETRYABLE;
-	g_hash_table_insert(fixture->scripts, writer, script);
-	g_ptr_array_add(fixture->writers, writer);
-	return writer;
-}
-
-static void
-fixture_setup(Fixture *fixture, gconstpointer data)
-{
-	g_autoptr(GError) error = NULL;
-
-	fixture->state_dir = g_dir_make_tmp("vss-test-XXXXXX", &error);
-	g_assert_no_error(error);
-	fixture->registry = vss_writer_registry_new();
-	fixture->provider = vss_fake_provider_new();
-	fixture->store = vss_snapshot_store_new(fixture->state_dir, &error);
-	g_assert_no_error(error);
-	fixture->coordinator =
-	    vss_coordinator_new(fixture->registry, VSS_PROVIDER(fixture->provider), fixture->store);
-	fixture->log = g_ptr_array_new_with_free_func(g_free);
-	fixture->scripts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	fixture->writers = g_ptr_array_new_with_free_func(g_object_unref);
-	fixture->strings = g_ptr_array_new_with_free_func(g_free);
-	g_signal_connect(fixture->registry, "send-event", G_CALLBACK(send_event_cb), fixture);
-}
-
-static void
-rm_rf(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const gchar *name = NULL;
-	if (dir != NULL) {
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree gchar *child = g_build_filename(path, name, NULL);
-			rm_rf(child);
-		}
-	}
-	g_remove(path);
-}
-
-static void
-fixture_teardown(Fixture *fixture, gconstpointer data)
-{
-	/* let idle replies and provider threads settle */
-	while (g_main_context_iteration(NULL, FALSE))
-		;
-	g_signal_handlers_disconnect_by_data(fixture->registry, fixture);
-	g_clear_object(&fixture->coordinator);
-	g_clear_object(&fixture->store);
-	g_clear_object(&fixture->provider);
-	g_ptr_array_unref(fixture->writers);
-	g_clear_object(&fixture->registry);
-	g_ptr_array_unref(fixture->log);
-	g_hash_table_unref(fixture->scripts);
-	g_ptr_array_unref(fixture->strings);
-	rm_rf(fixture->state_dir);
-	g_free(fixture->state_dir);
-}
-
-/* ---- driving a backup --------------------------------------------------------- */
-
-static void
-store_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GAsyncResult **out = user_data;
-	*out = g_object_ref(res);
-}
-
-static GAsyncResult *
-wait_for(GAsyncResult **res)
-{
-	while (*res == NULL)
-		g_main_context_iteration(NULL, TRUE);
-	return *res;
-}
-
-typedef void (*OpFunc)(VssBackupSession *, GAsyncReadyCallback, gpointer);
-
-/* runs one long call to its end; returns its error or NULL */
-static GError *
-run_op(VssBackupSession *backup, OpFunc func)
-{
-	g_autoptr(GAsyncResult) res = NULL;
-	GError *error = NULL;
-	func(backup, store_result_cb, &res);
-	vss_backup_session_operation_finish(backup, wait_for(&res), &error);
-	return error;
-}
-
-static void
-release(VssBackupSession *backup)
-{
-	g_autoptr(GAsyncResult) res = NULL;
-	g_autoptr(GError) error = NULL;
-	vss_backup_session_release_async(backup, "test", store_result_cb, &res);
-	g_assert_true(vss_backup_session_operation_finish(backup, wait_for(&res), &error));
-	g_assert_no_error(error);
-}
-
-static void
-gather(VssBackupSession *backup)
-{
-	g_autoptr(GAsyncResult) res = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) writers = NULL;
-	vss_backup_session_gather_writer_metadata_async(backup, store_result_cb, &res);
-	writers = vss_backup_session_gather_writer_metadata_finish(backup, wait_for(&res), &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(writers);
-}
-
-/* a backup made ready for DoSnapshotSet on the given volumes */
-static VssBackupSession *
-prepared_backup(Fixture *fixture, const gchar *const *volumes, const gchar *context)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *set_id = NULL;
-	VssBackupSession *backup =
-	    vss_coordinator_create_backup(fixture->coordinator, "/test/BackupComponents/1");
-
-	g_assert_true(vss_backup_session_initialize_for_backup(backup, &error));
-	if (context != NULL)
-		g_assert_true(vss_backup_session_set_context(backup, context, &error));
-	gather(backup);
-	set_id = vss_backup_session_start_snapshot_set(backup, &error);
-	g_assert_no_error(error);
-	for (guint i = 0; volumes != NULL && volumes[i] != NULL; i++) {
-		g_autofree gchar *snapshot_id G_GNUC_UNUSED =
-		    vss_backup_session_add_to_snapshot_set(backup, volumes[i], &error);
-		g_assert_no_error(error);
-	}
-	g_assert_null(run_op(backup, vss_backup_session_prepare_for_backup_async));
-	return backup;
-}
-
-/* the events @name received, in order, joined by spaces; @fixture keeps the
- * string, so that assertions can use it in place */
-static const gchar *
-events_of(Fixture *fixture, const gchar *name)
-{
-	g_autoptr(GString) str = g_string_new(NULL);
-	g_autofree gchar *prefix = g_strconcat(name, ":", NULL);
-	for (guint i = 0; i < fixture->log->len; i++) {
-		const gchar *entry = g_ptr_array_index(fixture->log, i);
-		if (!g_str_has_prefix(entry, prefix))
-			continue;
-		if (str->len > 0)
-			g_string_append_c(str, ' ');
-		g_string_append(str, entry + strlen(prefix));
-	}
-	g_ptr_array_add(fixture->strings, g_string_free(g_steal_pointer(&str), FALSE));
-	return g_ptr_array_index(fixture->strings, fixture->strings->len - 1);
-}
-
-static const gchar *const one_volume[] = {"/fake/a", NULL};
-static const gchar *const two_volumes[] = {"/fake/a", "/fake/b", NULL};
+#include "test-coordinator-fixture.h"
 
 /* ---- tests -------------------------------------------------------------------- */
 
@@ -1028,17 +759,279 @@ test_pending_events_limit(Fixture *fixture, gconstpointer data)
 		g_object_unref(backups[i]);
 		g_object_unref(results[i]);
 	}
-	for (guint i = 0; i < fixture->log->len; i++) {
-		const gchar *entry = g_ptr_array_index(fixture->log, i);
-		if (g_strcmp0(entry, "silent:Identify") == 0)
-			n_silent++;
-		if (g_strcmp0(entry, "quick:Identify") == 0)
-			n_quick++;
+	for (guint i = 0; i < fixture->events->len; i++) {
+		SentEvent *event = g_ptr_array_index(fixture->events, i);
+		if (event->event != VSS_WRITER_EVENT_IDENTIFY)
+			continue;
+		n_silent += g_strcmp0(event->writer, "silent") == 0;
+		n_quick += g_strcmp0(event->writer, "quick") == 0;
 	}
 	/* one Identify was withheld from the writer that had too many */
 	g_assert_cmpuint(n_silent, ==, VSS_WRITER_PENDING_EVENTS_MAX);
 	g_assert_cmpuint(n_quick, ==, VSS_WRITER_PENDING_EVENTS_MAX + 1);
 	g_assert_cmpuint(vss_registered_writer_get_n_pending(silent), ==, 0);
+}
+
+/* rule 2: a writer that timed out in PostSnapshot has not completed it:
+ * AbortBackup sends it Abort, once, and none to the writer that
+ * acknowledged PostSnapshot; the snapshot, sealed meanwhile, is deleted */
+static void
+test_post_snapshot_timeout_gets_abort(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(VssBackupSession) backup = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) statuses = NULL;
+	VssBackupWriterStatus *slow_status = NULL;
+	VssSnapshotSet *set = NULL;
+
+	add_writer(fixture, "slow", -1, VSS_WRITER_EVENT_POST_SNAPSHOT, 100);
+	add_writer(fixture, "ok", -1, -1, 0);
+	backup = prepared_backup(fixture, one_volume, NULL);
+	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
+	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
+	g_assert_cmpuint(vss_backup_session_get_state(backup),
+			 ==,
+			 VSS_BACKUP_STATE_SNAPSHOT_FAILED);
+	set = vss_backup_session_get_snapshot_set(backup);
+	g_assert_cmpuint(n_existing(fixture, set), ==, 1);
+	/* docs/design.md §4c: sealed whatever the answers */
+	g_assert_true(
+	    vss_fake_provider_is_sealed(fixture->provider,
+					((VssSnapshotInfo *)set->snapshots->pdata[0])->id));
+	statuses = vss_backup_session_gather_writer_status(backup, NULL);
+	slow_status = g_ptr_array_index(statuses, 0);
+	g_assert_cmpuint(slow_status->state, ==, VSS_WRITER_STATE_FAILED_AT_POST_SNAPSHOT);
+	g_assert_cmpuint(slow_status->failure, ==, VSS_WRITER_FAILURE_TIMEOUT);
+
+	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
+	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
+	g_assert_cmpuint(vss_backup_session_get_state(backup), ==, VSS_BACKUP_STATE_ABORTED);
+	g_assert_cmpuint(n_existing(fixture, set), ==, 0);
+	release(backup);
+	g_assert_cmpstr(events_of(fixture, "slow"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot Freeze Thaw PostSnapshot "
+			"Abort BackupShutdown");
+	g_assert_cmpstr(events_of(fixture, "ok"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot Freeze Thaw PostSnapshot "
+			"BackupShutdown");
+}
+
+/* ---- the Snapshots property follows the disk (docs/design.md §3) ---------------------- */
+
+typedef struct {
+	Fixture *fixture;
+	VssBackupSession *backup;
+	guint n_notify;
+	guint n_checked;
+	guint n_added;
+	guint n_removed;
+} SnapshotWatch;
+
+/* what the backup lists is exactly what exists */
+static void
+check_listed(SnapshotWatch *watch)
+{
+	g_autoptr(GPtrArray) listed = vss_backup_session_get_snapshots(watch->backup);
+	VssSnapshotSet *set = vss_backup_session_get_snapshot_set(watch->backup);
+
+	for (guint i = 0; i < listed->len; i++) {
+		VssSnapshotInfo *info = g_ptr_array_index(listed, i);
+		g_assert_true(vss_fake_provider_has_snapshot(watch->fixture->provider, info->id));
+	}
+	g_assert_cmpuint(listed->len, ==, n_existing(watch->fixture, set));
+	watch->n_checked++;
+}
+
+static void
+snapshots_notify_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+	SnapshotWatch *watch = user_data;
+	watch->n_notify++;
+	check_listed(watch);
+}
+
+static void
+check_listed_hook(Fixture *fixture, SentEvent *event, gpointer user_data)
+{
+	check_listed(user_data);
+}
+
+static void
+snapshot_added_cb(VssCoordinator *coordinator,
+		  VssSnapshotSet *set,
+		  VssSnapshotInfo *info,
+		  gpointer user_data)
+{
+	SnapshotWatch *watch = user_data;
+	g_assert_true(vss_fake_provider_has_snapshot(watch->fixture->provider, info->id));
+	watch->n_added++;
+}
+
+static void
+snapshot_removed_cb(VssCoordinator *coordinator,
+		    VssSnapshotSet *set,
+		    VssSnapshotInfo *info,
+		    gpointer user_data)
+{
+	SnapshotWatch *watch = user_data;
+	g_assert_false(vss_fake_provider_has_snapshot(watch->fixture->provider, info->id));
+	watch->n_removed++;
+}
+
+static void
+watch_backup(SnapshotWatch *watch, Fixture *fixture, VssBackupSession *backup)
+{
+	watch->fixture = fixture;
+	watch->backup = backup;
+	fixture->hook = check_listed_hook;
+	fixture->hook_data = watch;
+	g_signal_connect(backup, "notify::snapshots", G_CALLBACK(snapshots_notify_cb), watch);
+	g_signal_connect(fixture->coordinator,
+			 "snapshot-added",
+			 G_CALLBACK(snapshot_added_cb),
+			 watch);
+	g_signal_connect(fixture->coordinator,
+			 "snapshot-removed",
+			 G_CALLBACK(snapshot_removed_cb),
+			 watch);
+}
+
+static void
+unwatch_backup(SnapshotWatch *watch)
+{
+	watch->fixture->hook = NULL;
+	g_signal_handlers_disconnect_by_data(watch->backup, watch);
+	g_signal_handlers_disconnect_by_data(watch->fixture->coordinator, watch);
+}
+
+/* made, then deleted by AbortBackup: listed while they exist, and only then */
+static void
+test_snapshots_follow_abort(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(VssBackupSession) backup = NULL;
+	SnapshotWatch watch = {0};
+	g_autoptr(GPtrArray) listed = NULL;
+	const gchar *set_id = NULL;
+
+	add_writer(fixture, "a", -1, -1, 0);
+	backup = prepared_backup(fixture, two_volumes, NULL);
+	watch_backup(&watch, fixture, backup);
+	g_assert_null(run_op(backup, vss_backup_session_do_snapshot_set_async));
+	listed = vss_backup_session_get_snapshots(backup);
+	g_assert_cmpuint(listed->len, ==, 2);
+	set_id = vss_backup_session_get_snapshot_set_id(backup);
+	g_assert_nonnull(vss_coordinator_lookup_snapshot_set(fixture->coordinator, set_id));
+	g_assert_cmpuint(watch.n_added, ==, 2);
+
+	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
+	g_clear_pointer(&listed, g_ptr_array_unref);
+	listed = vss_backup_session_get_snapshots(backup);
+	g_assert_cmpuint(listed->len, ==, 0);
+	g_assert_cmpuint(vss_fake_provider_get_n_snapshots(fixture->provider), ==, 0);
+	g_assert_null(vss_coordinator_lookup_snapshot_set(fixture->coordinator, set_id));
+	g_assert_cmpuint(watch.n_removed, ==, 2);
+	/* made, and deleted: the property changed at least twice */
+	g_assert_cmpuint(watch.n_notify, >=, 2);
+	release(backup);
+	unwatch_backup(&watch);
+}
+
+/* a provider failure after the first snapshot: it is listed while it
+ * exists, and the failed DoSnapshotSet leaves nothing listed */
+static void
+test_snapshots_follow_provider_failure(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(VssBackupSession) backup = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) listed = NULL;
+	SnapshotWatch watch = {0};
+
+	add_writer(fixture, "a", -1, -1, 0);
+	vss_fake_provider_fail_snapshot_of(fixture->provider, "/fake/b");
+	backup = prepared_backup(fixture, two_volumes, NULL);
+	watch_backup(&watch, fixture, backup);
+	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
+	g_assert_error(error, VSS_ERROR, VSS_ERROR_PROVIDER_FAILURE);
+	listed = vss_backup_session_get_snapshots(backup);
+	g_assert_cmpuint(listed->len, ==, 0);
+	g_clear_pointer(&listed, g_ptr_array_unref);
+	listed = vss_coordinator_get_snapshot_sets(fixture->coordinator);
+	g_assert_cmpuint(listed->len, ==, 0);
+	g_assert_cmpuint(watch.n_added, ==, watch.n_removed);
+	/* checked at each event and each change (Abort, the delete) */
+	g_assert_cmpuint(watch.n_checked, >=, 2);
+	g_assert_cmpstr(events_of(fixture, "a"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot Freeze Abort");
+	release(backup);
+	unwatch_backup(&watch);
+}
+
+/* ---- the end of a backup, re-entered ------------------------------------------------- */
+
+typedef struct {
+	VssBackupSession *backup;
+	GAsyncResult *release_res;
+	gboolean abort_ok;
+} AbortThenRelease;
+
+/* a requester that releases as soon as AbortBackup returns */
+static void
+abort_then_release_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	AbortThenRelease *ctx = user_data;
+	ctx->abort_ok = vss_backup_session_operation_finish(ctx->backup, res, NULL);
+	vss_backup_session_release_async(ctx->backup,
+					 "released from AbortBackup's callback",
+					 store_result_cb,
+					 &ctx->release_res);
+}
+
+static void
+count_released_cb(VssCoordinator *coordinator, VssBackupSession *backup, gpointer user_data)
+{
+	(*(guint *)user_data)++;
+}
+
+/* a Release called from an AbortBackup callback sends BackupShutdown once
+ * (it was sent twice: the end of a backup re-entered a step it was in) */
+static void
+test_release_from_abort_callback(Fixture *fixture, gconstpointer data)
+{
+	for (guint snapshotted = 0; snapshotted < 2; snapshotted++) {
+		g_autoptr(VssBackupSession) backup = NULL;
+		AbortThenRelease ctx = {0};
+		guint n_released = 0;
+
+		g_ptr_array_set_size(fixture->events, 0);
+		if (snapshotted == 0)
+			add_writer(fixture, "a", -1, -1, 0);
+		backup = prepared_backup(fixture, one_volume, NULL);
+		if (snapshotted)
+			g_assert_null(run_op(backup, vss_backup_session_do_snapshot_set_async));
+		ctx.backup = backup;
+		g_signal_connect(fixture->coordinator,
+				 "backup-released",
+				 G_CALLBACK(count_released_cb),
+				 &n_released);
+		vss_backup_session_abort_backup_async(backup, abort_then_release_cb, &ctx);
+		g_assert_true(
+		    vss_backup_session_operation_finish(backup, wait_for(&ctx.release_res), NULL));
+		g_clear_object(&ctx.release_res);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_signal_handlers_disconnect_by_data(fixture->coordinator, &n_released);
+		g_assert_true(ctx.abort_ok);
+		g_assert_cmpuint(n_released, ==, 1);
+		g_assert_cmpuint(vss_fake_provider_get_n_snapshots(fixture->provider), ==, 0);
+		g_assert_cmpstr(events_of(fixture, "a"),
+				==,
+				snapshotted ? "Identify PrepareForBackup PrepareForSnapshot Freeze "
+					      "Thaw PostSnapshot BackupShutdown"
+					    : "Identify PrepareForBackup Abort BackupShutdown");
+	}
 }
 
 int
@@ -1077,6 +1070,12 @@ main(int argc, char **argv)
 	ADD("/coordinator/writer-vanishes-in-freeze", test_writer_vanishes_in_freeze);
 	ADD("/coordinator/writer-vanishes-between-events", test_writer_vanishes_between_events);
 	ADD("/coordinator/writer-options", test_writer_options);
+	ADD("/coordinator/rule2-post-snapshot-timeout-gets-abort",
+	    test_post_snapshot_timeout_gets_abort);
+	ADD("/coordinator/snapshots-follow-abort", test_snapshots_follow_abort);
+	ADD("/coordinator/snapshots-follow-provider-failure",
+	    test_snapshots_follow_provider_failure);
+	ADD("/coordinator/release-from-abort-callback", test_release_from_abort_callback);
 #undef ADD
 	return g_test_run();
 }
