@@ -169,6 +169,66 @@ test_restart(Fixture *fixture, gconstpointer data)
 	}
 }
 
+static guint
+n_open_fds(void)
+{
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+	guint n = 0;
+
+	g_assert_nonnull(dir);
+	while (g_dir_read_name(dir) != NULL)
+		n++;
+	return n;
+}
+
+/* the call holds nothing once it returned: not its backup, nor the
+ * subvolumes it opened (the fake's volumes hold real descriptors) */
+static void
+test_holds_nothing_after(Fixture *fixture, gconstpointer data)
+{
+	guint fds_before = 0;
+	guint provider_refs_before = 0;
+	guint fds_after = 0;
+	guint provider_refs_after = 0;
+
+	add_writer(fixture, "w", -1, -1, 0);
+	for (guint i = 0; i < 4; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(VssSnapshotSet) set = run_create_job(fixture,
+							       two_volumes,
+							       VSS_SNAPSHOT_CONTEXT_BACKUP,
+							       TRUE,
+							       NULL,
+							       &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(set);
+		/* the first call starts GLib's worker threads, which stay */
+		while (i == 0 && g_main_context_iteration(NULL, FALSE))
+			;
+		if (i == 0) {
+			fds_before = n_open_fds();
+			provider_refs_before = G_OBJECT(fixture->provider)->ref_count;
+		}
+	}
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	fds_after = n_open_fds();
+	provider_refs_after = G_OBJECT(fixture->provider)->ref_count;
+	if (fds_after > fds_before || provider_refs_after > provider_refs_before) {
+		g_test_message("after 3 calls: %u more descriptors, %u more provider references",
+			       fds_after - fds_before,
+			       provider_refs_after - provider_refs_before);
+		/* vss-create-job.c takes a second reference on the session
+		 * vss_coordinator_create_backup() returns owned; the session
+		 * keeps the volumes (their descriptors) and the provider */
+		known_service_bug("CreateSnapshotSet leaks its backup session and the "
+				  "descriptors of its subvolumes");
+		return;
+	}
+	g_assert_cmpuint(fds_after, ==, fds_before);
+	g_assert_cmpuint(provider_refs_after, ==, provider_refs_before);
+}
+
 /* ---- every abort rule inside the call ---------------------------------------------------- */
 
 typedef struct {
@@ -547,6 +607,7 @@ main(int argc, char **argv)
 	ADD("/coordinator/create/without-writers", test_without_writers);
 	ADD("/coordinator/create/backup-complete-failure", test_backup_complete_failure);
 	ADD("/coordinator/create/restart", test_restart);
+	ADD("/coordinator/create/holds-nothing-after", test_holds_nothing_after);
 	ADD("/coordinator/create/abort-rules", test_abort_rules);
 	ADD("/coordinator/create/cancel", test_cancel);
 	ADD("/coordinator/create/cancel-during-backup-complete",
