@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "vss-bus.h"
@@ -139,6 +140,109 @@ vss_call_sync(GDBusConnection *connection,
 	if (reply == NULL)
 		vss_error_convert(error);
 	return reply;
+}
+
+void
+vss_call_with_fds(GDBusConnection *connection,
+		  const gchar *destination,
+		  const gchar *path,
+		  const gchar *interface,
+		  const gchar *method,
+		  GVariant *parameters,
+		  GUnixFDList *fd_list,
+		  const GVariantType *reply_type,
+		  gint timeout_msec,
+		  GCancellable *cancellable,
+		  GAsyncReadyCallback callback,
+		  gpointer user_data)
+{
+	g_dbus_connection_call_with_unix_fd_list(connection,
+						 destination != NULL ? destination : VSS_DBUS_NAME,
+						 path,
+						 interface,
+						 method,
+						 parameters,
+						 reply_type,
+						 G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+						 timeout_msec,
+						 fd_list,
+						 cancellable,
+						 callback,
+						 user_data);
+}
+
+GVariant *
+vss_call_with_fds_finish(GDBusConnection *connection,
+			 GUnixFDList **out_fd_list,
+			 GAsyncResult *res,
+			 GError **error)
+{
+	GVariant *reply =
+	    g_dbus_connection_call_with_unix_fd_list_finish(connection, out_fd_list, res, error);
+	if (reply == NULL)
+		vss_error_convert(error);
+	return reply;
+}
+
+GVariant *
+vss_call_with_fds_sync(GDBusConnection *connection,
+		       const gchar *destination,
+		       const gchar *path,
+		       const gchar *interface,
+		       const gchar *method,
+		       GVariant *parameters,
+		       GUnixFDList *fd_list,
+		       const GVariantType *reply_type,
+		       gint timeout_msec,
+		       GUnixFDList **out_fd_list,
+		       GCancellable *cancellable,
+		       GError **error)
+{
+	GVariant *reply = g_dbus_connection_call_with_unix_fd_list_sync(
+	    connection,
+	    destination != NULL ? destination : VSS_DBUS_NAME,
+	    path,
+	    interface,
+	    method,
+	    parameters,
+	    reply_type,
+	    G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+	    timeout_msec,
+	    fd_list,
+	    out_fd_list,
+	    cancellable,
+	    error);
+	if (reply == NULL)
+		vss_error_convert(error);
+	return reply;
+}
+
+gint
+vss_fd_list_take(GUnixFDList *fd_list, gint32 index, GError **error)
+{
+	g_autofree gint *fds = NULL;
+	gint n_fds = 0;
+	gint fd = -1;
+
+	if (fd_list != NULL)
+		fds = g_unix_fd_list_steal_fds(fd_list, &n_fds);
+	/* whatever else came is not ours to keep open */
+	for (gint i = 0; i < n_fds; i++) {
+		if (i == index)
+			fd = fds[i];
+		else
+			g_close(fds[i], NULL);
+	}
+	if (fd < 0) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_FAILED,
+			    "the reply of %s carries no file descriptor (handle %d of %d)",
+			    VSS_DBUS_NAME,
+			    index,
+			    n_fds);
+	}
+	return fd;
 }
 
 gint

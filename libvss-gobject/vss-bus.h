@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 #include "vss-names.h"
 
@@ -61,6 +62,47 @@ vss_call_sync(GDBusConnection *connection,
 	      gint timeout_msec,
 	      GCancellable *cancellable,
 	      GError **error);
+
+/* a method call that sends file descriptors in @fd_list (nullable) or gets
+ * some in the reply (AddBackupFile, Snapshot.Open), to @destination: NULL
+ * is VSS_DBUS_NAME, a unique name the vssd that sent a writer its event */
+G_GNUC_INTERNAL void
+vss_call_with_fds(GDBusConnection *connection,
+		  const gchar *destination,
+		  const gchar *path,
+		  const gchar *interface,
+		  const gchar *method,
+		  GVariant *parameters,
+		  GUnixFDList *fd_list,
+		  const GVariantType *reply_type,
+		  gint timeout_msec,
+		  GCancellable *cancellable,
+		  GAsyncReadyCallback callback,
+		  gpointer user_data);
+G_GNUC_INTERNAL GVariant *
+vss_call_with_fds_finish(GDBusConnection *connection,
+			 GUnixFDList **out_fd_list,
+			 GAsyncResult *res,
+			 GError **error);
+G_GNUC_INTERNAL GVariant *
+vss_call_with_fds_sync(GDBusConnection *connection,
+		       const gchar *destination,
+		       const gchar *path,
+		       const gchar *interface,
+		       const gchar *method,
+		       GVariant *parameters,
+		       GUnixFDList *fd_list,
+		       const GVariantType *reply_type,
+		       gint timeout_msec,
+		       GUnixFDList **out_fd_list,
+		       GCancellable *cancellable,
+		       GError **error);
+
+/* the descriptor that the handle @index of a reply stands for, taken out of
+ * @fd_list (nullable: a reply without any); every other descriptor of the
+ * list is closed. -1 with @error set if there is none */
+G_GNUC_INTERNAL gint
+vss_fd_list_take(GUnixFDList *fd_list, gint32 index, GError **error);
 
 /* GetManagedObjects: every object of the service with its properties, as
  * `(a{oa{sa{sv}}})`; the async one is finished with vss_call_finish() */

@@ -87,6 +87,26 @@ vss_client_create_backup_components_async(VssClient *self,
 VssBackupComponents *
 vss_client_create_backup_components_finish(VssClient *self, GAsyncResult *res, GError **error);
 
+GPtrArray *
+vss_client_create_snapshot_set_sync(VssClient *self,
+				    const gchar *const *paths,
+				    VssSnapshotContext context,
+				    const gchar *description,
+				    VssCreateSnapshotSetFlags flags,
+				    GCancellable *cancellable,
+				    GError **error);
+void
+vss_client_create_snapshot_set_async(VssClient *self,
+				     const gchar *const *paths,
+				     VssSnapshotContext context,
+				     const gchar *description,
+				     VssCreateSnapshotSetFlags flags,
+				     GCancellable *cancellable,
+				     GAsyncReadyCallback callback,
+				     gpointer user_data);
+GPtrArray *
+vss_client_create_snapshot_set_finish(VssClient *self, GAsyncResult *res, GError **error);
+
 gboolean
 vss_client_watch(VssClient *self, GError **error);
 const gchar *

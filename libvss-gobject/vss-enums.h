@@ -166,6 +166,22 @@ typedef enum {
 	VSS_BACKUP_COMPONENTS_FLAGS_OWNED_BY_USER = 1 << 0,
 } VssBackupComponentsFlags;
 
+/**
+ * VssCreateSnapshotSetFlags:
+ * @VSS_CREATE_SNAPSHOT_SET_FLAGS_NONE: the writers whose data lies in the set
+ *   take part, as in a backup driven step by step: they are frozen around the
+ *   snapshots
+ * @VSS_CREATE_SNAPSHOT_SET_FLAGS_NO_WRITERS: take the snapshots without
+ *   sending any writer an event, as snapper does (the `writers` option of
+ *   `CreateSnapshotSet`, false)
+ *
+ * How vss_client_create_snapshot_set_sync() makes the set.
+ */
+typedef enum {
+	VSS_CREATE_SNAPSHOT_SET_FLAGS_NONE = 0,
+	VSS_CREATE_SNAPSHOT_SET_FLAGS_NO_WRITERS = 1 << 0,
+} VssCreateSnapshotSetFlags;
+
 const gchar *
 vss_backup_state_to_string(VssBackupState state);
 gboolean

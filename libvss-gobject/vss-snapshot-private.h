@@ -20,4 +20,12 @@ vss_snapshot_new(GDBusConnection *connection, const gchar *object_path, GVariant
 G_GNUC_INTERNAL GPtrArray *
 vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects);
 
+/* the VssSnapshot objects at @object_paths, in that order, from a
+ * GetManagedObjects reply; %NULL with @error set if one is not listed */
+G_GNUC_INTERNAL GPtrArray *
+vss_managed_objects_find_snapshots(GDBusConnection *connection,
+				   GVariant *objects,
+				   const gchar *const *object_paths,
+				   GError **error);
+
 G_END_DECLS

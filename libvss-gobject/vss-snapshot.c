@@ -5,16 +5,25 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "vss-bus.h"
 #include "vss-enum-types.h"
+#include "vss-error.h"
 #include "vss-snapshot-private.h"
 
 /**
  * VssSnapshot:
  *
  * One read-only snapshot of a completed snapshot set, as the service lists
- * it. Get them with vss_client_list_snapshots_sync() or
+ * it. Get them with vss_client_list_snapshots_sync(),
+ * vss_client_create_snapshot_set_sync() or
  * vss_backup_components_get_snapshots_sync().
+ *
+ * Its files are at #VssSnapshot:snapshot-path, below a directory that only
+ * root may enter. A program that is not root reads them through the
+ * descriptor that vss_snapshot_open_sync() returns (the service gives it to
+ * the owner of the set), for example with vss_snapshot_file_new_for_fd().
  */
 
 struct _VssSnapshot {
@@ -28,6 +37,7 @@ struct _VssSnapshot {
 	gint64 creation_time;
 	VssSnapshotContext context;
 	gchar *provider;
+	gchar *description;
 };
 
 G_DEFINE_TYPE(VssSnapshot, vss_snapshot, G_TYPE_OBJECT)
@@ -42,6 +52,7 @@ enum {
 	PROP_CREATION_TIME,
 	PROP_CONTEXT,
 	PROP_PROVIDER,
+	PROP_DESCRIPTION,
 	PROP_LAST
 };
 static GParamSpec *obj_props[PROP_LAST] = {NULL};
@@ -186,6 +197,23 @@ vss_snapshot_get_provider(VssSnapshot *self)
 }
 
 /**
+ * vss_snapshot_get_description:
+ * @self: a #VssSnapshot
+ *
+ * Gets the description its set was made with (the `description` option of
+ * vss_client_create_snapshot_set_sync()).
+ *
+ * Returns: the description of the snapshot's set; the empty string if it
+ *   has none
+ */
+const gchar *
+vss_snapshot_get_description(VssSnapshot *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), NULL);
+	return self->description != NULL ? self->description : "";
+}
+
+/**
  * vss_snapshot_delete_sync:
  * @self: a #VssSnapshot
  * @cancellable: (nullable): a #GCancellable
@@ -275,6 +303,186 @@ vss_snapshot_delete_finish(VssSnapshot *self, GAsyncResult *res, GError **error)
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
+/* ---- Open ------------------------------------------------------------------------ */
+
+static GVariant *
+vss_snapshot_open_params(void)
+{
+	return g_variant_new("(@a{sv})", g_variant_new("a{sv}", NULL));
+}
+
+static gint
+vss_snapshot_fd_from_reply(GVariant *reply, GUnixFDList *fd_list, GError **error)
+{
+	gint32 index = -1;
+	g_variant_get(reply, "(h)", &index);
+	return vss_fd_list_take(fd_list, index, error);
+}
+
+/**
+ * vss_snapshot_open_sync:
+ * @self: a #VssSnapshot
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Asks the service for a descriptor of the snapshot's root directory
+ * (`O_RDONLY|O_DIRECTORY|O_CLOEXEC`), the way into the snapshot for a
+ * program that is not root: the snapshots lie below a directory that only
+ * root may enter. The service gives it to the owner of the set (the
+ * connection or user that made it) and to callers allowed the polkit action
+ * `org.freedesktop.vss1.manage-snapshots`; anyone else gets
+ * %VSS_ERROR_NOT_AUTHORIZED. Below the descriptor, each file's own
+ * permissions apply as on the live filesystem.
+ *
+ * Use the descriptor with openat() and the like, or make a #GFile of it
+ * with vss_snapshot_file_new_for_fd(). In Python, `os.listdir(fd)` and
+ * `os.open(name, os.O_RDONLY, dir_fd=fd)` take it as it is.
+ *
+ * Returns: a descriptor of the snapshot's root that the caller owns and
+ *   closes (in Python `os.close()`, in GJS `GLib.close()`), or -1 with @error
+ *   set
+ */
+gint
+vss_snapshot_open_sync(VssSnapshot *self, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GUnixFDList) fd_list = NULL;
+
+	g_return_val_if_fail(VSS_IS_SNAPSHOT(self), -1);
+	reply = vss_call_with_fds_sync(self->connection,
+				       NULL,
+				       self->object_path,
+				       VSS_SNAPSHOT_IFACE,
+				       "Open",
+				       vss_snapshot_open_params(),
+				       NULL,
+				       G_VARIANT_TYPE("(h)"),
+				       VSS_CALL_TIMEOUT_LONG,
+				       &fd_list,
+				       cancellable,
+				       error);
+	if (reply == NULL)
+		return -1;
+	return vss_snapshot_fd_from_reply(reply, fd_list, error);
+}
+
+/* a descriptor in a GTask: closed if nobody finishes the task */
+static void
+vss_snapshot_fd_free(gpointer data)
+{
+	gint *fd = data;
+	if (*fd >= 0)
+		g_close(*fd, NULL);
+	g_free(fd);
+}
+
+static void
+vss_snapshot_open_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GUnixFDList) fd_list = NULL;
+	g_autoptr(GVariant) reply =
+	    vss_call_with_fds_finish(G_DBUS_CONNECTION(source), &fd_list, res, &error);
+	gint *fd = NULL;
+
+	if (reply == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	fd = g_new(gint, 1);
+	*fd = vss_snapshot_fd_from_reply(reply, fd_list, &error);
+	if (*fd < 0) {
+		g_free(fd);
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_pointer(task, fd, vss_snapshot_fd_free);
+}
+
+/**
+ * vss_snapshot_open_async:
+ * @self: a #VssSnapshot
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when done
+ * @user_data: data for @callback
+ *
+ * Asks the service for a descriptor of the snapshot's root directory; see
+ * vss_snapshot_open_sync().
+ */
+void
+vss_snapshot_open_async(VssSnapshot *self,
+			GCancellable *cancellable,
+			GAsyncReadyCallback callback,
+			gpointer user_data)
+{
+	GTask *task = NULL;
+
+	g_return_if_fail(VSS_IS_SNAPSHOT(self));
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vss_snapshot_open_async);
+	vss_call_with_fds(self->connection,
+			  NULL,
+			  self->object_path,
+			  VSS_SNAPSHOT_IFACE,
+			  "Open",
+			  vss_snapshot_open_params(),
+			  NULL,
+			  G_VARIANT_TYPE("(h)"),
+			  VSS_CALL_TIMEOUT_LONG,
+			  cancellable,
+			  vss_snapshot_open_cb,
+			  task);
+}
+
+/**
+ * vss_snapshot_open_finish:
+ * @self: a #VssSnapshot
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Finishes vss_snapshot_open_async().
+ *
+ * Returns: a descriptor of the snapshot's root that the caller owns and
+ *   closes, or -1 with @error set
+ */
+gint
+vss_snapshot_open_finish(VssSnapshot *self, GAsyncResult *res, GError **error)
+{
+	gint *fd = NULL;
+	gint result;
+
+	g_return_val_if_fail(g_task_is_valid(res, self), -1);
+	fd = g_task_propagate_pointer(G_TASK(res), error);
+	if (fd == NULL)
+		return -1;
+	result = *fd;
+	g_free(fd);
+	return result;
+}
+
+/**
+ * vss_snapshot_file_new_for_fd:
+ * @fd: an open descriptor of a directory, such as vss_snapshot_open_sync()
+ *   returns
+ *
+ * Makes a #GFile for what @fd is open on, as `/proc/self/fd/N`: its children
+ * are the files of the snapshot, reached through the descriptor and not
+ * through the snapshot's path, which only root may walk. The #GFile is good
+ * only while @fd stays open, and only in this process; it does not own @fd.
+ *
+ * Returns: (transfer full): a #GFile for @fd
+ */
+GFile *
+vss_snapshot_file_new_for_fd(gint fd)
+{
+	g_autofree gchar *path = NULL;
+
+	g_return_val_if_fail(fd >= 0, NULL);
+	path = g_strdup_printf("/proc/self/fd/%d", fd);
+	return g_file_new_for_path(path);
+}
+
 VssSnapshot *
 vss_snapshot_new(GDBusConnection *connection, const gchar *object_path, GVariant *properties)
 {
@@ -289,6 +497,7 @@ vss_snapshot_new(GDBusConnection *connection, const gchar *object_path, GVariant
 	g_variant_lookup(properties, "SourcePath", "s", &self->source_path);
 	g_variant_lookup(properties, "SnapshotPath", "s", &self->snapshot_path);
 	g_variant_lookup(properties, "Provider", "s", &self->provider);
+	g_variant_lookup(properties, "Description", "s", &self->description);
 	if (g_variant_lookup(properties, "CreationTime", "t", &creation_time))
 		self->creation_time = (gint64)creation_time;
 	if (g_variant_lookup(properties, "Context", "&s", &context))
@@ -340,6 +549,39 @@ vss_managed_objects_to_snapshots(GDBusConnection *connection, GVariant *objects)
 	return list.snapshots;
 }
 
+GPtrArray *
+vss_managed_objects_find_snapshots(GDBusConnection *connection,
+				   GVariant *objects,
+				   const gchar *const *object_paths,
+				   GError **error)
+{
+	g_autoptr(GVariant) dict = g_variant_get_child_value(objects, 0);
+	g_autoptr(GPtrArray) snapshots = g_ptr_array_new_with_free_func(g_object_unref);
+
+	for (guint i = 0; object_paths[i] != NULL; i++) {
+		g_autoptr(GVariant) interfaces =
+		    g_variant_lookup_value(dict, object_paths[i], G_VARIANT_TYPE("a{sa{sv}}"));
+		g_autoptr(GVariant) props = NULL;
+
+		if (interfaces != NULL)
+			props = g_variant_lookup_value(interfaces,
+						       VSS_SNAPSHOT_IFACE,
+						       G_VARIANT_TYPE_VARDICT);
+		/* deleted by someone else between the two calls */
+		if (props == NULL) {
+			g_set_error(error,
+				    VSS_ERROR,
+				    VSS_ERROR_OBJECT_NOT_FOUND,
+				    "snapshot %s is not listed by %s",
+				    object_paths[i],
+				    VSS_DBUS_NAME);
+			return NULL;
+		}
+		g_ptr_array_add(snapshots, vss_snapshot_new(connection, object_paths[i], props));
+	}
+	return g_steal_pointer(&snapshots);
+}
+
 static void
 vss_snapshot_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -369,6 +611,9 @@ vss_snapshot_get_property(GObject *object, guint prop_id, GValue *value, GParamS
 	case PROP_PROVIDER:
 		g_value_set_string(value, self->provider);
 		break;
+	case PROP_DESCRIPTION:
+		g_value_set_string(value, vss_snapshot_get_description(self));
+		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 		break;
@@ -386,6 +631,7 @@ vss_snapshot_finalize(GObject *object)
 	g_free(self->source_path);
 	g_free(self->snapshot_path);
 	g_free(self->provider);
+	g_free(self->description);
 	G_OBJECT_CLASS(vss_snapshot_parent_class)->finalize(object);
 }
 
@@ -481,6 +727,17 @@ vss_snapshot_class_init(VssSnapshotClass *klass)
 						       NULL,
 						       NULL,
 						       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	/**
+	 * VssSnapshot:description: (getter get_description)
+	 *
+	 * The description its set was made with; the empty string if none.
+	 */
+	obj_props[PROP_DESCRIPTION] =
+	    g_param_spec_string("description",
+				NULL,
+				NULL,
+				NULL,
+				G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, obj_props);
 }
 

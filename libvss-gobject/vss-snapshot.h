@@ -32,6 +32,8 @@ VssSnapshotContext
 vss_snapshot_get_context(VssSnapshot *self);
 const gchar *
 vss_snapshot_get_provider(VssSnapshot *self);
+const gchar *
+vss_snapshot_get_description(VssSnapshot *self);
 
 gboolean
 vss_snapshot_delete_sync(VssSnapshot *self, GCancellable *cancellable, GError **error);
@@ -42,5 +44,17 @@ vss_snapshot_delete_async(VssSnapshot *self,
 			  gpointer user_data);
 gboolean
 vss_snapshot_delete_finish(VssSnapshot *self, GAsyncResult *res, GError **error);
+
+gint
+vss_snapshot_open_sync(VssSnapshot *self, GCancellable *cancellable, GError **error);
+void
+vss_snapshot_open_async(VssSnapshot *self,
+			GCancellable *cancellable,
+			GAsyncReadyCallback callback,
+			gpointer user_data);
+gint
+vss_snapshot_open_finish(VssSnapshot *self, GAsyncResult *res, GError **error);
+GFile *
+vss_snapshot_file_new_for_fd(gint fd);
 
 G_END_DECLS

@@ -32,6 +32,16 @@ vss_writer_request_new(VssWriterEvent event,
 		       VssWriterRequestAnswerFunc answer,
 		       gpointer answer_data,
 		       GDestroyNotify answer_data_free);
+/* where the request came from, for AddBackupFile: the writer's connection,
+ * the unique name of the vssd that sent the event and the writer's object
+ * path. Set by the writer right after vss_writer_request_new(), before the
+ * request reaches a handler (so that other threads only ever read it); a
+ * request without it (a local one) refuses AddBackupFile. */
+G_GNUC_INTERNAL void
+vss_writer_request_set_origin(VssWriterRequest *self,
+			      GDBusConnection *connection,
+			      const gchar *service_owner,
+			      const gchar *object_path);
 G_GNUC_INTERNAL gboolean
 vss_writer_request_is_deferred(VssWriterRequest *self);
 G_GNUC_INTERNAL void

@@ -5,6 +5,11 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+
+#include "vss-bus.h"
 #include "vss-error.h"
 #include "vss-writer-request-private.h"
 
@@ -20,6 +25,10 @@
  * Requests the writer makes for itself (the thaw it runs when a frozen
  * writer is aborted, or when its freeze deadline passes) are *local*: their
  * answers go nowhere.
+ *
+ * While a PostSnapshot request is unanswered, the writer may put files into
+ * its snapshots with vss_writer_request_add_backup_file(): what exists only
+ * after the snapshot, such as PostgreSQL's `backup_label`.
  */
 
 struct _VssWriterRequest {
@@ -36,6 +45,12 @@ struct _VssWriterRequest {
 	gboolean answered;
 	VssWriterFailure failure; /* set by vss_writer_request_fail() before returning FALSE */
 	gchar *message;
+	gchar **affected_paths; /* never NULL */
+
+	/* where AddBackupFile goes; NULL for a local request */
+	GDBusConnection *connection;
+	gchar *service_owner;
+	gchar *object_path;
 };
 
 G_DEFINE_TYPE(VssWriterRequest, vss_writer_request, G_TYPE_OBJECT)
@@ -51,6 +66,8 @@ vss_writer_request_new(VssWriterEvent event,
 		       GDestroyNotify answer_data_free)
 {
 	VssWriterRequest *self = g_object_new(VSS_TYPE_WRITER_REQUEST, NULL);
+	gchar **affected_paths = NULL;
+
 	self->answer = answer;
 	self->answer_data = answer_data;
 	self->answer_data_free = answer_data_free;
@@ -60,7 +77,24 @@ vss_writer_request_new(VssWriterEvent event,
 	self->details = details != NULL ? g_variant_ref_sink(details)
 					: g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	self->local = local;
+	if (g_variant_lookup(self->details, "affected-paths", "^as", &affected_paths)) {
+		g_strfreev(self->affected_paths);
+		self->affected_paths = g_steal_pointer(&affected_paths);
+	}
 	return self;
+}
+
+void
+vss_writer_request_set_origin(VssWriterRequest *self,
+			      GDBusConnection *connection,
+			      const gchar *service_owner,
+			      const gchar *object_path)
+{
+	g_set_object(&self->connection, connection);
+	g_free(self->service_owner);
+	self->service_owner = g_strdup(service_owner);
+	g_free(self->object_path);
+	self->object_path = g_strdup(object_path);
 }
 
 /**
@@ -206,6 +240,25 @@ vss_writer_request_is_local(VssWriterRequest *self)
 }
 
 /**
+ * vss_writer_request_get_affected_paths:
+ * @self: a #VssWriterRequest
+ *
+ * Gets those of the writer's paths (#VssWriter:paths) that lie in the
+ * backup's snapshot set, as the service tells them in every event from
+ * PrepareForBackup on: what of the writer's data this backup holds, and
+ * where vss_writer_request_add_backup_file() may add files.
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the affected paths;
+ *   empty for a writer registered without paths, and in Identify
+ */
+const gchar *const *
+vss_writer_request_get_affected_paths(VssWriterRequest *self)
+{
+	g_return_val_if_fail(VSS_IS_WRITER_REQUEST(self), NULL);
+	return (const gchar *const *)self->affected_paths;
+}
+
+/**
  * vss_writer_request_is_answered:
  * @self: a #VssWriterRequest
  *
@@ -333,6 +386,300 @@ vss_writer_request_set_error(VssWriterRequest *self, const GError *error)
 			    : VSS_WRITER_FAILURE_NON_RETRYABLE;
 }
 
+/* ---- AddBackupFile (docs/design.md §4c) --------------------------------------------- */
+
+/* a request the service did not send has no serial it would take; a path
+ * that is no string on the bus is refused before it becomes one */
+static gboolean
+vss_writer_request_check_origin(VssWriterRequest *self, const gchar *path, GError **error)
+{
+	if (!g_utf8_validate(path, -1, NULL)) {
+		g_set_error_literal(error,
+				    VSS_ERROR,
+				    VSS_ERROR_INVALID_ARGUMENT,
+				    "cannot add a file: its path is not valid UTF-8");
+		return FALSE;
+	}
+	if (self->connection != NULL && !self->local)
+		return TRUE;
+	g_set_error(error,
+		    VSS_ERROR,
+		    VSS_ERROR_BAD_STATE,
+		    "cannot add %s: this %s request was made by the writer itself, not sent "
+		    "by the service",
+		    path,
+		    vss_writer_event_to_string(self->event));
+	return FALSE;
+}
+
+/* the call's descriptor list, with a duplicate of @fd (the caller keeps @fd) */
+static GUnixFDList *
+vss_writer_request_fd_list(const gchar *path, gint fd, GError **error)
+{
+	g_autoptr(GUnixFDList) fd_list = g_unix_fd_list_new();
+	g_autoptr(GError) error_local = NULL;
+
+	if (g_unix_fd_list_append(fd_list, fd, &error_local) < 0) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "cannot add %s: %d is not an open file descriptor: %s",
+			    path,
+			    fd,
+			    error_local->message);
+		return NULL;
+	}
+	return g_steal_pointer(&fd_list);
+}
+
+static GVariant *
+vss_writer_request_add_params(VssWriterRequest *self, const gchar *path)
+{
+	return g_variant_new("(tsh)", self->serial, path, 0);
+}
+
+static gboolean
+vss_writer_request_add_backup_file_sync(VssWriterRequest *self,
+					const gchar *path,
+					gint fd,
+					GCancellable *cancellable,
+					GError **error)
+{
+	g_autoptr(GUnixFDList) fd_list = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	if (!vss_writer_request_check_origin(self, path, error))
+		return FALSE;
+	fd_list = vss_writer_request_fd_list(path, fd, error);
+	if (fd_list == NULL)
+		return FALSE;
+	/* to the vssd that sent the event, as the answer goes; the copy of a
+	 * big file takes as long as it takes (the writer's event timeout
+	 * bounds PostSnapshot anyway) */
+	reply = vss_call_with_fds_sync(self->connection,
+				       self->service_owner,
+				       self->object_path,
+				       VSS_WRITER_IFACE,
+				       "AddBackupFile",
+				       vss_writer_request_add_params(self, path),
+				       fd_list,
+				       NULL,
+				       VSS_CALL_TIMEOUT_LONG,
+				       NULL,
+				       cancellable,
+				       error);
+	return reply != NULL;
+}
+
+/**
+ * vss_writer_request_add_backup_file:
+ * @self: a #VssWriterRequest for PostSnapshot, not yet answered
+ * @path: where the file goes: an absolute path in one of
+ *   vss_writer_request_get_affected_paths(), as on the live filesystem
+ * @fd: an open, readable descriptor of a regular file; the caller keeps it
+ *   and may close it when this returns
+ * @error: (nullable): a #GError
+ *
+ * Puts the content of @fd into the snapshot at @path (`AddBackupFile`), with
+ * the mode and owner of @fd: the service maps @path to the snapshot of the
+ * subvolume that holds it, creates missing parent directories there, copies
+ * by reflink where it can, and replaces a regular file that is there. The
+ * snapshots are read-only again once PostSnapshot is over.
+ *
+ * Errors: %VSS_ERROR_NOT_AUTHORIZED for a path outside the affected paths
+ * (a writer without paths may add none), %VSS_ERROR_INVALID_ARGUMENT for a
+ * descriptor that is not a readable regular file or a path through a
+ * symbolic link or `..` in the snapshot, %VSS_ERROR_BAD_STATE for a request
+ * that is not a pending PostSnapshot (answered already, another event, or a
+ * local request), %VSS_ERROR_LIMIT_REACHED past 1 GiB per writer and backup.
+ *
+ * This is a plain method call on the writer's bus connection, so it may be
+ * made from any thread: a writer that copies its files in a worker thread
+ * calls it there, and answers the request when the worker is done (in the
+ * writer's own thread, e.g. from an idle callback). It blocks until the
+ * copy is made; vss_writer_request_add_backup_file_async() does not.
+ *
+ * Returns: %TRUE when the file is in the snapshot
+ */
+gboolean
+vss_writer_request_add_backup_file(VssWriterRequest *self,
+				   const gchar *path,
+				   gint fd,
+				   GError **error)
+{
+	g_return_val_if_fail(VSS_IS_WRITER_REQUEST(self), FALSE);
+	g_return_val_if_fail(path != NULL, FALSE);
+	return vss_writer_request_add_backup_file_sync(self, path, fd, NULL, error);
+}
+
+static void
+vss_writer_request_add_backup_file_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	    vss_call_with_fds_finish(G_DBUS_CONNECTION(source), NULL, res, &error);
+
+	if (reply == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * vss_writer_request_add_backup_file_async:
+ * @self: a #VssWriterRequest for PostSnapshot, not yet answered
+ * @path: where the file goes, as on the live filesystem
+ * @fd: an open, readable descriptor of a regular file; it is duplicated
+ *   before this returns, so the caller may close it at once
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when done
+ * @user_data: data for @callback
+ *
+ * Puts the content of @fd into the snapshot at @path; see
+ * vss_writer_request_add_backup_file(). Answer the request only when the
+ * callback has come: the service takes no file after PostSnapshot.
+ */
+void
+vss_writer_request_add_backup_file_async(VssWriterRequest *self,
+					 const gchar *path,
+					 gint fd,
+					 GCancellable *cancellable,
+					 GAsyncReadyCallback callback,
+					 gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	g_autoptr(GUnixFDList) fd_list = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_return_if_fail(VSS_IS_WRITER_REQUEST(self));
+	g_return_if_fail(path != NULL);
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vss_writer_request_add_backup_file_async);
+	if (!vss_writer_request_check_origin(self, path, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	fd_list = vss_writer_request_fd_list(path, fd, &error);
+	if (fd_list == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	vss_call_with_fds(self->connection,
+			  self->service_owner,
+			  self->object_path,
+			  VSS_WRITER_IFACE,
+			  "AddBackupFile",
+			  vss_writer_request_add_params(self, path),
+			  fd_list,
+			  NULL,
+			  VSS_CALL_TIMEOUT_LONG,
+			  cancellable,
+			  vss_writer_request_add_backup_file_cb,
+			  g_steal_pointer(&task));
+}
+
+/**
+ * vss_writer_request_add_backup_file_finish:
+ * @self: a #VssWriterRequest
+ * @res: the #GAsyncResult
+ * @error: (nullable): a #GError
+ *
+ * Finishes vss_writer_request_add_backup_file_async().
+ *
+ * Returns: %TRUE when the file is in the snapshot
+ */
+gboolean
+vss_writer_request_add_backup_file_finish(VssWriterRequest *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/* the VssError an open() of a file the writer names fails with */
+static VssError
+vss_error_code_from_errno(gint errsv)
+{
+	switch (errsv) {
+	case ENOENT:
+	case ENOTDIR:
+		return VSS_ERROR_OBJECT_NOT_FOUND;
+	case EACCES:
+	case EPERM:
+		return VSS_ERROR_NOT_AUTHORIZED;
+	case EISDIR:
+	case ELOOP:
+	case ENXIO:
+		return VSS_ERROR_INVALID_ARGUMENT;
+	default:
+		return VSS_ERROR_FAILED;
+	}
+}
+
+/**
+ * vss_writer_request_add_backup_file_from_gfile:
+ * @self: a #VssWriterRequest for PostSnapshot, not yet answered
+ * @path: where the file goes, as on the live filesystem
+ * @file: a local file to copy, opened read-only here
+ * @cancellable: (nullable): a #GCancellable
+ * @error: (nullable): a #GError
+ *
+ * Opens @file read-only and puts its content into the snapshot at @path;
+ * see vss_writer_request_add_backup_file(), which this calls (it may be
+ * called from any thread, too). @file must have a local path: a #GFile of
+ * another kind is %VSS_ERROR_INVALID_ARGUMENT, and one that cannot be opened
+ * %VSS_ERROR_OBJECT_NOT_FOUND, %VSS_ERROR_NOT_AUTHORIZED or
+ * %VSS_ERROR_FAILED.
+ *
+ * Returns: %TRUE when the file is in the snapshot
+ */
+gboolean
+vss_writer_request_add_backup_file_from_gfile(VssWriterRequest *self,
+					      const gchar *path,
+					      GFile *file,
+					      GCancellable *cancellable,
+					      GError **error)
+{
+	g_autofree gchar *local_path = NULL;
+	gboolean ok;
+	gint fd;
+
+	g_return_val_if_fail(VSS_IS_WRITER_REQUEST(self), FALSE);
+	g_return_val_if_fail(path != NULL, FALSE);
+	g_return_val_if_fail(G_IS_FILE(file), FALSE);
+	if (!vss_writer_request_check_origin(self, path, error))
+		return FALSE;
+	local_path = g_file_get_path(file);
+	if (local_path == NULL) {
+		g_autofree gchar *uri = g_file_get_uri(file);
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "cannot add %s: %s is not a local file",
+			    path,
+			    uri);
+		return FALSE;
+	}
+	/* O_NONBLOCK: a FIFO must not hang the writer here (the service
+	 * refuses it); it changes nothing for a regular file */
+	fd = open(local_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		gint errsv = errno;
+		g_set_error(error,
+			    VSS_ERROR,
+			    vss_error_code_from_errno(errsv),
+			    "cannot add %s: cannot open %s: %s",
+			    path,
+			    local_path,
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	ok = vss_writer_request_add_backup_file_sync(self, path, fd, cancellable, error);
+	g_close(fd, NULL);
+	return ok;
+}
+
 static void
 vss_writer_request_dispose(GObject *object)
 {
@@ -356,6 +703,10 @@ vss_writer_request_finalize(GObject *object)
 	g_free(self->backup_path);
 	g_clear_pointer(&self->details, g_variant_unref);
 	g_free(self->message);
+	g_strfreev(self->affected_paths);
+	g_clear_object(&self->connection);
+	g_free(self->service_owner);
+	g_free(self->object_path);
 	G_OBJECT_CLASS(vss_writer_request_parent_class)->finalize(object);
 }
 
@@ -369,4 +720,5 @@ vss_writer_request_class_init(VssWriterRequestClass *klass)
 static void
 vss_writer_request_init(VssWriterRequest *self)
 {
+	self->affected_paths = g_new0(gchar *, 1);
 }

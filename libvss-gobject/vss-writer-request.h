@@ -30,6 +30,8 @@ GHashTable *
 vss_writer_request_get_snapshots(VssWriterRequest *self);
 gboolean
 vss_writer_request_is_local(VssWriterRequest *self);
+const gchar *const *
+vss_writer_request_get_affected_paths(VssWriterRequest *self);
 
 void
 vss_writer_request_defer(VssWriterRequest *self);
@@ -41,5 +43,28 @@ void
 vss_writer_request_return_error(VssWriterRequest *self, const GError *error);
 gboolean
 vss_writer_request_is_answered(VssWriterRequest *self);
+
+gboolean
+vss_writer_request_add_backup_file(VssWriterRequest *self,
+				   const gchar *path,
+				   gint fd,
+				   GError **error);
+void
+vss_writer_request_add_backup_file_async(VssWriterRequest *self,
+					 const gchar *path,
+					 gint fd,
+					 GCancellable *cancellable,
+					 GAsyncReadyCallback callback,
+					 gpointer user_data);
+gboolean
+vss_writer_request_add_backup_file_finish(VssWriterRequest *self,
+					  GAsyncResult *res,
+					  GError **error);
+gboolean
+vss_writer_request_add_backup_file_from_gfile(VssWriterRequest *self,
+					      const gchar *path,
+					      GFile *file,
+					      GCancellable *cancellable,
+					      GError **error);
 
 G_END_DECLS

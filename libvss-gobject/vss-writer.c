@@ -201,18 +201,28 @@ vss_writer_request_for(VssWriter *self,
 		       GVariant *details,
 		       gboolean local)
 {
+	VssWriterPrivate *priv = GET_PRIVATE(self);
 	VssWriterAnswerTo *to = g_new0(VssWriterAnswerTo, 1);
+	VssWriterRequest *request = NULL;
 
 	to->writer = g_object_ref(self);
-	to->registration = GET_PRIVATE(self)->registration;
-	return vss_writer_request_new(event,
-				      serial,
-				      backup_path,
-				      details,
-				      local,
-				      vss_writer_request_answered,
-				      to,
-				      vss_writer_answer_to_free);
+	to->registration = priv->registration;
+	request = vss_writer_request_new(event,
+					 serial,
+					 backup_path,
+					 details,
+					 local,
+					 vss_writer_request_answered,
+					 to,
+					 vss_writer_answer_to_free);
+	/* so that AddBackupFile goes where the answer goes, without the
+	 * request ever calling back into the writer */
+	if (!local && priv->connection != NULL && priv->object_path != NULL)
+		vss_writer_request_set_origin(request,
+					      priv->connection,
+					      priv->service_owner,
+					      priv->object_path);
+	return request;
 }
 
 /* runs the signal handlers and the virtual method of the request's event;
@@ -1118,7 +1128,13 @@ vss_writer_unregister_finish(VssWriter *self, GAsyncResult *res, GError **error)
  * Sets the metadata that vss_backup_components_gather_writer_metadata_sync()
  * returns for this writer. Call it in the #VssWriter::identify handler (the
  * asynchronous form: the call goes out before the Ack, and is taken first).
- * A `paths` entry (`as`) must hold absolute paths.
+ * The keys that requesters understand are checked: `description` and
+ * `version` (`s`), `exclude` (`as`: absolute paths or glob patterns),
+ * `restore-method` (`s`: `stop-restore-start`, `restore-if-missing` or
+ * `custom`) and `restore-units` (`as`); a wrong one is
+ * %VSS_ERROR_INVALID_ARGUMENT naming the key. `paths` and `class-id` are
+ * fixed at registration (#VssWriter:paths, #VssWriter:class-id) and refused
+ * here; requesters get them with the rest.
  *
  * Returns: %TRUE on success
  */
@@ -1468,7 +1484,15 @@ vss_writer_class_init(VssWriterClass *klass)
 	/**
 	 * VssWriter:paths:
 	 *
-	 * Where the writer's data lives (absolute paths), for requesters.
+	 * Where the writer's data lives: absolute, canonical paths without
+	 * symbolic links, sent at registration. A writer with paths takes
+	 * part only in backups whose set holds a subvolume that holds one of
+	 * them, and learns which from
+	 * vss_writer_request_get_affected_paths(); without paths it takes
+	 * part in every backup. A writer that is not root must give paths,
+	 * each existing and its own. Set it before registering (in Python
+	 * `Vss.Writer(name=…, paths=[…])`); requesters see it in the metadata
+	 * (vss_writer_info_get_paths()).
 	 */
 	obj_props[PROP_PATHS] = g_param_spec_boxed("paths",
 						   NULL,

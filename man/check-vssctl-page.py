@@ -5,8 +5,9 @@
 
 From the help (`vssctl --help`, `vssctl COMMAND --help` for each command it
 lists): the commands, the options of vssctl and of each command, the
-placeholders of each command's usage line (PATH, SET-ID, ...), the exit codes
-and the VSS_* variables. From the page (its reStructuredText source, parsed
+placeholders of each command's usage line (PATH, SET-ID, ...) and of its
+options' arguments (--description=TEXT), the exit codes and the VSS_*
+variables. From the page (its reStructuredText source, parsed
 with docutils): the terms of the COMMANDS section and the option lists inside
 each, the option list of OPTIONS, the uppercase words of each command's term,
 and the terms of EXIT STATUS and ENVIRONMENT. Each must equal the other: a
@@ -48,6 +49,7 @@ class Help:
         self.usage = ''
         self.commands = []
         self.options = set()
+        self.option_arguments = set()
         self.exit_codes = set()
         section = None
         for line in text.splitlines():
@@ -66,6 +68,8 @@ class Help:
                 match = re.match(r'\s+(-\S.*?)(?:\s{2,}|$)', line)
                 if match:
                     self.options |= option_names(match.group(1))
+                    self.option_arguments |= set(re.findall(r'=([A-Z][A-Z-]*[A-Z])\b',
+                                                            match.group(1)))
             elif section == 'exit status':
                 match = re.match(r'\s+(\d+)\s', line)
                 if match:
@@ -73,8 +77,10 @@ class Help:
         self.variables = set(re.findall(r'\bVSS_[A-Z_]*[A-Z]\b', text))
 
     def placeholders(self):
-        """The uppercase words of the usage line, except OPTION."""
-        return set(re.findall(r'\b[A-Z][A-Z-]*[A-Z]\b', self.usage)) - {'OPTION'}
+        """The uppercase words of the usage line, except OPTION, and the arguments
+        of the options (--description=TEXT: TEXT)."""
+        return ((set(re.findall(r'\b[A-Z][A-Z-]*[A-Z]\b', self.usage)) - {'OPTION'})
+                | self.option_arguments)
 
 
 class Page:
@@ -156,7 +162,8 @@ def main():
         term, definition = page_commands[name]
         compare(f'options of {name}', help_.options - everywhere,
                 page.options(definition), failures)
-        compare(f'placeholders of {name} (usage line and COMMANDS term)', help_.placeholders(),
+        compare(f'placeholders of {name} (usage line, option arguments and COMMANDS term)',
+                help_.placeholders(),
                 set(re.findall(r'\b[A-Z][A-Z-]*[A-Z]\b', term)), failures)
 
     compare('exit codes (EXIT STATUS)', exit_codes,

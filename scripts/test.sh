@@ -63,9 +63,11 @@ stage_asan() {
 	# Python and gjs load the instrumented libvss-gobject, so they need the
 	# ASan runtime first: the wrapper preloads it into the tests (not into
 	# meson and ninja) and has Python use malloc, which ASan watches. Leak
-	# checks are off for them and snapper (scripts/asan/<program>.options,
-	# %b is the program's name): PyGObject and gjs do not free everything
-	# at exit. vssd and the C programs keep theirs. Timeouts are tripled.
+	# checks are off for them, for snapper and for the system's tools the
+	# tests run (mount, btrfs, tar, useradd, …: the preload reaches them
+	# too, and their leaks are not ours) (scripts/asan/<program>.options, %b
+	# is the program's name): PyGObject and gjs do not free everything at
+	# exit. vssd and the C programs keep theirs. Timeouts are tripled.
 	options=detect_leaks=1:abort_on_error=1:include_if_exists=$PWD/scripts/asan/%b.options
 	ASAN_OPTIONS=$options UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		G_SLICE=always-malloc \

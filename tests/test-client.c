@@ -12,7 +12,9 @@
 
 #include <glib/gstdio.h>
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <vss.h>
 
@@ -60,11 +62,29 @@ test_writer_freeze(VssWriter *writer, VssWriterRequest *request, GError **error)
 	return TRUE;
 }
 
-/* answers later, as a writer flushing a database would */
+static const gchar *volume_path = NULL;
+static gchar *data_path = NULL;
+static const gchar *paths[] = {NULL, NULL};
+
+/* answers later, as a writer flushing a database would, after putting into
+ * the snapshot what exists only now */
 static gboolean
 test_writer_post_snapshot_later(gpointer user_data)
 {
 	VssWriterRequest *request = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *source = g_build_filename(volume_path, "label-source", NULL);
+	g_autofree gchar *target = g_build_filename(data_path, "backup_label", NULL);
+	gint fd;
+
+	g_assert_true(g_file_set_contents(source, "after the snapshot", -1, &error));
+	fd = g_open(source, O_RDONLY | O_CLOEXEC, 0);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_true(vss_writer_request_add_backup_file(request, target, fd, &error));
+	g_assert_no_error(error);
+	g_close(fd, NULL);
+	g_unlink(source);
+
 	vss_writer_request_complete(request);
 	g_object_unref(request);
 	return G_SOURCE_REMOVE;
@@ -74,8 +94,11 @@ static gboolean
 test_writer_post_snapshot(VssWriter *writer, VssWriterRequest *request, GError **error)
 {
 	g_autoptr(GHashTable) snapshots = vss_writer_request_get_snapshots(request);
+	const gchar *const *affected = vss_writer_request_get_affected_paths(request);
 	g_assert_nonnull(snapshots);
 	g_assert_cmpuint(g_hash_table_size(snapshots), ==, 1);
+	g_assert_cmpstr(affected[0], ==, data_path);
+	g_assert_null(affected[1]);
 	vss_writer_request_defer(request);
 	g_timeout_add(50, test_writer_post_snapshot_later, g_object_ref(request));
 	return test_writer_count(TEST_WRITER(writer), request);
@@ -143,9 +166,21 @@ run(VssBackupComponents *backup, AsyncCall call, FinishCall finish, GError **err
 	return finish(backup, wait_for(&res), error);
 }
 
-static const gchar *volume_path = NULL;
-static gchar *data_path = NULL;
-static const gchar *paths[] = {NULL, NULL};
+/* the file test_writer_post_snapshot_later() added to @snapshot */
+static void
+assert_backup_label(VssSnapshot *snapshot)
+{
+	g_autofree gchar *label = g_build_filename(vss_snapshot_get_snapshot_path(snapshot),
+						   "data",
+						   "backup_label",
+						   NULL);
+	g_autofree gchar *content = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_file_get_contents(label, &content, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(content, ==, "after the snapshot");
+}
 
 static VssBackupComponents *
 prepared_backup(VssClient *client, VssSnapshotContext context)
@@ -218,6 +253,7 @@ test_happy_path(VssClient *client, TestWriter *writer)
 	g_assert_cmpstr(vss_snapshot_get_source_path(snapshot), ==, volume_path);
 	g_assert_true(g_file_test(vss_snapshot_get_snapshot_path(snapshot), G_FILE_TEST_IS_DIR));
 	g_assert_cmpint(vss_snapshot_get_context(snapshot), ==, VSS_SNAPSHOT_CONTEXT_PERSISTENT);
+	assert_backup_label(snapshot);
 
 	g_assert_true(run(backup,
 			  vss_backup_components_backup_complete_async,
@@ -298,6 +334,68 @@ test_veto_then_abort(VssClient *client, TestWriter *writer)
 	writer->veto = FALSE;
 }
 
+/* CreateSnapshotSet, then the snapshot read through Snapshot.Open */
+static void
+test_create_snapshot_set_and_open(VssClient *client, TestWriter *writer)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(GAsyncResult) open_res = NULL;
+	g_autoptr(GPtrArray) snapshots = NULL;
+	g_autoptr(GFile) root = NULL;
+	g_autoptr(GFile) label = NULL;
+	const gchar *volumes[] = {volume_path, NULL};
+	VssSnapshot *snapshot = NULL;
+	struct stat st;
+	gint fd;
+
+	memset(writer->counts, 0, sizeof(writer->counts));
+	/* asynchronous: the writer of this process answers from its main loop */
+	vss_client_create_snapshot_set_async(client,
+					     volumes,
+					     VSS_SNAPSHOT_CONTEXT_PERSISTENT,
+					     "c set",
+					     VSS_CREATE_SNAPSHOT_SET_FLAGS_NONE,
+					     NULL,
+					     store_result_cb,
+					     &res);
+	snapshots = vss_client_create_snapshot_set_finish(client, wait_for(&res), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(snapshots->len, ==, 1);
+	snapshot = g_ptr_array_index(snapshots, 0);
+	g_assert_cmpstr(vss_snapshot_get_source_path(snapshot), ==, volume_path);
+	g_assert_cmpstr(vss_snapshot_get_description(snapshot), ==, "c set");
+	assert_backup_label(snapshot);
+	while (writer->counts[VSS_WRITER_EVENT_BACKUP_SHUTDOWN] == 0)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(writer->counts[VSS_WRITER_EVENT_FREEZE], ==, 1);
+	g_assert_cmpuint(writer->counts[VSS_WRITER_EVENT_ABORT], ==, 0);
+
+	fd = vss_snapshot_open_sync(snapshot, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(fstat(fd, &st), ==, 0);
+	g_assert_true(S_ISDIR(st.st_mode));
+	root = vss_snapshot_file_new_for_fd(fd);
+	label = g_file_resolve_relative_path(root, "data/backup_label");
+	g_assert_cmpint(g_file_query_file_type(label, G_FILE_QUERY_INFO_NONE, NULL),
+			==,
+			G_FILE_TYPE_REGULAR);
+	g_close(fd, NULL);
+
+	vss_snapshot_open_async(snapshot, NULL, store_result_cb, &open_res);
+	fd = vss_snapshot_open_finish(snapshot, wait_for(&open_res), &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(fd, >=, 0);
+	g_close(fd, NULL);
+
+	g_assert_true(
+	    vss_client_delete_snapshot_set_sync(client,
+						vss_snapshot_get_snapshot_set_id(snapshot),
+						NULL,
+						&error));
+	g_assert_no_error(error);
+}
+
 static void
 test_writers_listed(VssClient *client)
 {
@@ -345,6 +443,7 @@ main(int argc, char **argv)
 	test_writers_listed(client);
 	test_happy_path(client, writer);
 	test_veto_then_abort(client, writer);
+	test_create_snapshot_set_and_open(client, writer);
 
 	g_assert_true(vss_writer_unregister_sync(VSS_WRITER(writer), NULL, &error));
 	g_assert_no_error(error);

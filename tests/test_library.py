@@ -7,19 +7,29 @@ process must answer run as _async calls while the main loop turns (the
 run() helper); a blocking _sync call would keep the writers from answering.
 """
 
+import fcntl
 import os
 import re
+import shutil
 import signal
+import stat
 import subprocess
+import sys
+import tempfile
+import threading
 import time
 import unittest
 
+import btrfsutil
+import dbus
 import gi
 
 gi.require_version('Vss', '1.0')
-from gi.repository import GLib, Vss  # noqa: E402
+from gi.repository import Gio, GLib, Vss  # noqa: E402
 
-from vsstest import VssTestCase, iterate_until, spin  # noqa: E402
+from vsstest import NOBODY_UID, VssTestCase, iterate_until, spin  # noqa: E402
+
+GJS = '/usr/bin/gjs'
 
 
 def run(obj, name, *args):
@@ -336,6 +346,478 @@ class PythonWriterTest(LibraryTestCase):
         path = writer.get_object_path()
         writer.unregister_sync(None)
         iterate_until(lambda: removed == [path])
+
+
+class CreateSnapshotSetTest(LibraryTestCase):
+    """vss_client_create_snapshot_set_*: one call, one whole backup (DESIGN.md §4b)."""
+
+    def create(self, paths, context=Vss.SnapshotContext.PERSISTENT, description=None,
+               flags=Vss.CreateSnapshotSetFlags.NONE, client=None):
+        # asynchronous: the writers of this process answer from its main loop
+        return run(client or self.vss, 'create_snapshot_set', paths, context, description,
+                   flags)
+
+    def assertReadOnlySnapshot(self, snapshot, volume):
+        path = snapshot.get_snapshot_path()
+        self.assertEqual(os.path.dirname(path), os.path.join(volume, '.vss-snapshots'))
+        self.assertTrue(btrfsutil.is_subvolume(path))
+        self.assertTrue(btrfsutil.get_subvolume_read_only(path))
+
+    def test_writers_frozen_around_a_set_in_the_order_of_the_paths(self):
+        a = self.subvolume('a', {'rows': b'a rows'})
+        b = self.subvolume('b', {'rows': b'b rows'})
+        elsewhere = self.subvolume('elsewhere')
+        os.mkdir(os.path.join(a, 'db'))
+        scoped = self.vss_writer('scoped', paths=[os.path.join(a, 'db')])
+        everywhere = self.vss_writer('everywhere')
+        outsider = self.vss_writer('outsider', paths=[elsewhere])
+        affected = {}
+        for writer in (scoped, everywhere):
+            writer.connect('freeze', lambda w, request: affected.setdefault(
+                w.props.name, list(request.get_affected_paths())) is not None)
+
+        snapshots = self.create([b, a], description='nightly')
+        self.assertEqual([s.get_source_path() for s in snapshots], [b, a])
+        [set_id] = {s.get_snapshot_set_id() for s in snapshots}
+        self.assertTrue(GLib.uuid_string_is_valid(set_id))
+        for snapshot, volume in zip(snapshots, [b, a]):
+            self.assertReadOnlySnapshot(snapshot, volume)
+            with open(os.path.join(snapshot.get_snapshot_path(), 'rows'), 'rb') as f:
+                self.assertEqual(f.read(), os.path.basename(volume)[-1].encode() + b' rows')
+            self.assertEqual(snapshot.get_description(), 'nightly')
+            self.assertEqual(snapshot.props.description, 'nightly')
+            self.assertEqual(snapshot.get_context(), Vss.SnapshotContext.PERSISTENT)
+        # the writers whose data lies in the set were frozen around it, the other got nothing
+        for writer in (scoped, everywhere):
+            iterate_until(lambda w=writer: w.count('backup-shutdown') == 1)
+            self.assertEqual(writer.handled, ['identify', 'prepare-for-backup',
+                                              'prepare-for-snapshot', 'freeze', 'thaw',
+                                              'post-snapshot', 'backup-complete',
+                                              'backup-shutdown'])
+        self.assertEqual(outsider.handled, [])
+        self.assertEqual(affected, {'scoped': [os.path.join(a, 'db')], 'everywhere': []})
+        # listed, with the description, until deleted
+        listed = self.vss.list_snapshots_sync(None)
+        self.assertEqual(sorted(s.get_object_path() for s in listed),
+                         sorted(s.get_object_path() for s in snapshots))
+        self.assertEqual({s.get_description() for s in listed}, {'nightly'})
+        self.vss.delete_snapshot_set_sync(set_id, None)
+        self.assertEqual(self.snapshots_on_disk(a) + self.snapshots_on_disk(b), [])
+
+    def test_no_writers_flag_sends_nothing(self):
+        volume = self.subvolume('data', {'rows': b'rows'})
+        writer = self.vss_writer('left alone')
+        # no writer answers: the blocking call is fine
+        [snapshot] = self.vss.create_snapshot_set_sync(
+            [volume], Vss.SnapshotContext.PERSISTENT, None,
+            Vss.CreateSnapshotSetFlags.NO_WRITERS, None)
+        self.assertReadOnlySnapshot(snapshot, volume)
+        self.assertEqual(snapshot.get_description(), '')
+        spin(0.3)
+        self.assertEqual(writer.handled, [])
+
+    def test_bad_input_raises_and_leaves_nothing(self):
+        good = self.subvolume('good')
+        plain = os.path.join(good, 'plain')
+        os.mkdir(plain)
+        writer = self.vss_writer('w')
+        missing = os.path.join(good, 'missing')
+        # (paths, description, the error, what its message names)
+        cases = [
+            ([good, 'relative'], None, Vss.Error.INVALID_ARGUMENT, 'relative'),
+            ([good, good + '/'], None, Vss.Error.INVALID_ARGUMENT, good + '/'),
+            ([good, plain], None, Vss.Error.VOLUME_NOT_SUPPORTED, plain),
+            ([good, missing], None, Vss.Error.OBJECT_NOT_FOUND, missing),
+            ([], None, Vss.Error.INVALID_ARGUMENT, 'paths'),
+            ([good, good], None, Vss.Error.INVALID_ARGUMENT, good),
+            ([good], 'x' * 257, Vss.Error.INVALID_ARGUMENT, 'description'),
+            ([good], 'two\nlines', Vss.Error.INVALID_ARGUMENT, 'description'),
+        ]
+        for paths, description, code, named in cases:
+            with self.subTest(paths=paths, description=description):
+                with self.assertRaises(GLib.Error) as caught:
+                    self.create(paths, description=description)
+                self.assertTrue(caught.exception.matches(Vss.error_quark(), code),
+                                caught.exception)
+                self.assertIn(named, caught.exception.message)
+        self.assertEqual(self.snapshots_on_disk(good), [])
+        self.assertEqual(self.records(), [])
+        self.assertEqual(self.vss.list_snapshots_sync(None), [])
+        self.assertEqual(writer.handled, [])
+
+    def test_veto_raises_writer_failure_and_leaves_nothing(self):
+        volume = self.subvolume('data')
+        vetoing = self.vss_writer('vetoing', veto=True)
+        with self.assertRaises(GLib.Error) as caught:
+            self.create([volume])
+        self.assertTrue(caught.exception.matches(Vss.error_quark(), Vss.Error.WRITER_FAILURE))
+        self.assertIn('cannot quiesce the database', caught.exception.message)
+        iterate_until(lambda: vetoing.count('backup-shutdown') == 1)
+        self.assertEqual(vetoing.count('abort'), 1)
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        self.assertEqual(self.vss.list_snapshots_sync(None), [])
+
+    def test_backup_context_goes_with_the_connection(self):
+        volume = self.subvolume('data')
+        connection = self.client().connection
+        client = Vss.Client.new_for_connection(connection)
+        [snapshot] = self.create([volume], context=Vss.SnapshotContext.BACKUP, client=client)
+        self.assertEqual(snapshot.get_context(), Vss.SnapshotContext.BACKUP)
+        self.assertEqual(len(self.snapshots_on_disk(volume)), 1)
+        connection.close_sync(None)
+        iterate_until(lambda: self.snapshots_on_disk(volume) == [],
+                      what='the set to go with its connection')
+
+
+# what a snapshot of the subvolume holds: its files, and the empty stub that
+# btrfs leaves where the nested subvolume .vss-snapshots is
+LISTING = ['.vss-snapshots', 'dir', 'notes', 'rows']
+
+
+class SnapshotOpenTest(LibraryTestCase):
+    """vss_snapshot_open_*: the descriptor of a snapshot's root (DESIGN.md §6a)."""
+
+    def setUp(self):
+        super().setUp()
+        self.volume = self.subvolume('data', {'rows': b'rows', 'notes': b'notes'})
+        os.mkdir(os.path.join(self.volume, 'dir'))
+        [self.snapshot] = self.vss.create_snapshot_set_sync(
+            [self.volume], Vss.SnapshotContext.PERSISTENT, None,
+            Vss.CreateSnapshotSetFlags.NO_WRITERS, None)
+
+    def test_open_gives_a_descriptor_of_the_snapshot_root(self):
+        fd = self.snapshot.open_sync(None)
+        try:
+            self.assertTrue(stat.S_ISDIR(os.fstat(fd).st_mode))
+            self.assertEqual(os.fstat(fd).st_ino, 256)  # a subvolume root
+            self.assertTrue(fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC)
+            self.assertEqual(sorted(os.listdir(fd)), LISTING)
+            with open(os.open('rows', os.O_RDONLY, dir_fd=fd), 'rb') as f:
+                self.assertEqual(f.read(), b'rows')
+            # read-only, as the snapshot is
+            with self.assertRaises(OSError):
+                os.open('new', os.O_WRONLY | os.O_CREAT, dir_fd=fd)
+        finally:
+            os.close(fd)
+        # the asynchronous form
+        fd = run(self.snapshot, 'open')
+        try:
+            self.assertEqual(sorted(os.listdir(fd)), LISTING)
+        finally:
+            os.close(fd)
+
+    def test_gfile_for_the_descriptor_enumerates_the_snapshot(self):
+        fd = self.snapshot.open_sync(None)
+        try:
+            root = Vss.Snapshot.file_new_for_fd(fd)
+            self.assertEqual(root.get_path(), f'/proc/self/fd/{fd}')
+            names = sorted(info.get_name() for info in root.enumerate_children(
+                'standard::name', Gio.FileQueryInfoFlags.NONE, None))
+            self.assertEqual(names, LISTING)
+            ok, content, _etag = root.get_child('notes').load_contents(None)
+            self.assertTrue(ok)
+            self.assertEqual(bytes(content), b'notes')
+        finally:
+            os.close(fd)
+
+    def test_only_the_owner_opens(self):
+        # a set made by root; the mock polkit allows nobody anything
+        client = Vss.Client.new_for_connection(self.client(uid=NOBODY_UID).connection)
+        [theirs] = client.list_snapshots_sync(None)
+        self.assertEqual(error_code(theirs.open_sync, None), Vss.Error.NOT_AUTHORIZED)
+        # a user's own set: the descriptor works where the path does not
+        self.polkitd_mock.SetAllowed(dbus.Array(['org.freedesktop.vss1.backup'], signature='s'))
+        [own] = client.create_snapshot_set_sync(
+            [self.volume], Vss.SnapshotContext.PERSISTENT, 'mine',
+            Vss.CreateSnapshotSetFlags.NO_WRITERS, None)
+        reader = subprocess.run(
+            [sys.executable, '-c', OPEN_AS_USER, os.path.basename(own.get_snapshot_path())],
+            env=dict(os.environ, PYTHONPATH=os.environ.get('PYTHONPATH', '')),
+            user=NOBODY_UID, capture_output=True, text=True, timeout=60)
+        self.assertEqual(reader.returncode, 0, reader.stderr)
+        self.assertEqual(reader.stdout.split(), ['denied', *LISTING])
+
+
+# run as the user nobody: reads the snapshot named in argv[1] through Open
+OPEN_AS_USER = r'''
+import os, sys
+import gi
+gi.require_version('Vss', '1.0')
+from gi.repository import Vss
+client = Vss.Client.new_sync(None)
+[snapshot] = [s for s in client.list_snapshots_sync(None) if s.get_id() == sys.argv[1]]
+try:
+    os.listdir(snapshot.get_snapshot_path())
+except PermissionError:
+    print('denied')
+fd = snapshot.open_sync(None)
+print(*sorted(os.listdir(fd)))
+os.close(fd)
+'''
+
+
+class AddBackupFileTest(LibraryTestCase):
+    """vss_writer_request_add_backup_file*: files a writer adds in PostSnapshot (§4c)."""
+
+    def setUp(self):
+        super().setUp()
+        self.volume = self.subvolume('data')
+        self.data = os.path.join(self.volume, 'db')
+        os.mkdir(self.data)
+        # a file on another filesystem (copied) and one on the same (reflinked)
+        self.outside = tempfile.mkdtemp(prefix='outside-', dir=self.tmpdir)
+        self.addCleanup(shutil.rmtree, self.outside, ignore_errors=True)
+
+    def source(self, name, content, mode=0o640, uid=NOBODY_UID, directory=None):
+        path = os.path.join(directory or self.outside, name)
+        with open(path, 'wb') as f:
+            f.write(content)
+        os.chmod(path, mode)
+        os.chown(path, uid, uid)
+        return path
+
+    def snapshot_of_set(self):
+        [snapshot] = self.vss.list_snapshots_sync(None)
+        return snapshot.get_snapshot_path()
+
+    def assertAdded(self, name, content, mode=0o640, uid=NOBODY_UID, subdir='db'):
+        path = os.path.join(self.snapshot_of_set(), subdir, name)
+        with open(path, 'rb') as f:
+            self.assertEqual(f.read(), content)
+        st = os.stat(path)
+        self.assertEqual(stat.S_IMODE(st.st_mode), mode)
+        self.assertEqual(st.st_uid, uid)
+
+    def backup(self, writer_setup):
+        writer = self.vss_writer('db', paths=[self.data])
+        writer_setup(writer)
+        snapshots = run(self.vss, 'create_snapshot_set', [self.volume],
+                        Vss.SnapshotContext.PERSISTENT, None, Vss.CreateSnapshotSetFlags.NONE)
+        self.assertTrue(btrfsutil.get_subvolume_read_only(snapshots[0].get_snapshot_path()))
+        return writer
+
+    def test_files_appear_in_the_read_only_snapshot(self):
+        copied = self.source('label', b'START WAL LOCATION: 0/2000028\n')
+        reflinked = self.source('wal', b'w' * 70000, mode=0o600, uid=0, directory=self.volume)
+        seen = {}
+
+        def post_snapshot(writer, request):
+            seen['affected'] = list(request.get_affected_paths())
+            fd = os.open(copied, os.O_RDONLY)
+            try:
+                request.add_backup_file(os.path.join(self.data, 'backup_label'), fd)
+            finally:
+                os.close(fd)
+            # the GFile convenience; parents are made inside the snapshot
+            request.add_backup_file_from_gfile(os.path.join(self.data, 'pg_wal', 'segment'),
+                                               Gio.File.new_for_path(reflinked), None)
+            return True
+
+        self.backup(lambda w: w.connect('post-snapshot', post_snapshot))
+        self.assertEqual(seen['affected'], [self.data])
+        self.assertAdded('backup_label', b'START WAL LOCATION: 0/2000028\n')
+        self.assertAdded('segment', b'w' * 70000, mode=0o600, uid=0, subdir='db/pg_wal')
+        # the live filesystem has neither
+        self.assertFalse(os.path.exists(os.path.join(self.data, 'backup_label')))
+        self.assertFalse(os.path.exists(os.path.join(self.data, 'pg_wal')))
+
+    def test_from_a_worker_thread_and_asynchronously(self):
+        threaded = self.source('threaded', b'from a worker thread')
+        later = self.source('later', b'without blocking', mode=0o644)
+        threads = []
+        results = {}
+
+        def worker(request):
+            fd = os.open(threaded, os.O_RDONLY)
+            try:
+                request.add_backup_file(os.path.join(self.data, 'threaded'), fd)
+                results['thread'] = threading.current_thread().name
+            except GLib.Error as e:
+                results['thread'] = e
+            finally:
+                os.close(fd)
+            # answered in the writer's thread, once the worker is done
+            GLib.idle_add(lambda: (request.complete(), False)[1])
+
+        def async_done(request, res):
+            try:
+                results['async'] = request.add_backup_file_finish(res)
+            except GLib.Error as e:
+                results['async'] = e
+            thread = threading.Thread(target=worker, args=(request,), name='copier')
+            threads.append(thread)
+            thread.start()
+
+        def post_snapshot(writer, request):
+            request.defer()
+            fd = os.open(later, os.O_RDONLY)
+            request.add_backup_file_async(os.path.join(self.data, 'later'), fd, None,
+                                          async_done)
+            os.close(fd)  # duplicated already
+            return True
+
+        self.backup(lambda w: w.connect('post-snapshot', post_snapshot))
+        for thread in threads:
+            thread.join()
+        self.assertEqual(results, {'async': True, 'thread': 'copier'})
+        self.assertAdded('threaded', b'from a worker thread')
+        self.assertAdded('later', b'without blocking', mode=0o644)
+
+    def test_refused_files_raise_and_change_nothing(self):
+        content = self.source('content', b'data')
+        errors = {}
+
+        def try_add(key, path, fd_or_file):
+            try:
+                if isinstance(fd_or_file, Gio.File):
+                    request_box[0].add_backup_file_from_gfile(path, fd_or_file, None)
+                else:
+                    request_box[0].add_backup_file(path, fd_or_file)
+                errors[key] = None
+            except GLib.Error as e:
+                self.assertTrue(e.matches(Vss.error_quark(), e.code), e)
+                errors[key] = Vss.Error(e.code)
+
+        request_box = []
+
+        def freeze(writer, request):
+            # not a PostSnapshot: the service says so
+            request_box[:] = [request]
+            fd = os.open(content, os.O_RDONLY)
+            try_add('in freeze', os.path.join(self.data, 'x'), fd)
+            os.close(fd)
+            return True
+
+        def post_snapshot(writer, request):
+            request_box[:] = [request]
+            fd = os.open(content, os.O_RDONLY)
+            directory = os.open(self.outside, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                try_add('outside the paths', os.path.join(self.volume, 'elsewhere'), fd)
+                try_add('directory', os.path.join(self.data, 'dir'), directory)
+                try_add('relative', 'db/x', fd)
+                try_add('closed fd', os.path.join(self.data, 'x'), 999)
+                try_add('missing file', os.path.join(self.data, 'x'),
+                        Gio.File.new_for_path(os.path.join(self.outside, 'missing')))
+                try_add('not local', os.path.join(self.data, 'x'),
+                        Gio.File.new_for_uri('http://example.com/x'))
+            finally:
+                os.close(fd)
+                os.close(directory)
+            return True
+
+        self.backup(lambda w: (w.connect('freeze', freeze),
+                               w.connect('post-snapshot', post_snapshot)))
+        self.assertEqual(errors, {
+            'in freeze': Vss.Error.BAD_STATE,
+            'outside the paths': Vss.Error.NOT_AUTHORIZED,
+            'directory': Vss.Error.INVALID_ARGUMENT,
+            'relative': Vss.Error.INVALID_ARGUMENT,
+            'closed fd': Vss.Error.INVALID_ARGUMENT,
+            'missing file': Vss.Error.OBJECT_NOT_FOUND,
+            'not local': Vss.Error.INVALID_ARGUMENT,
+        })
+        snapshot = self.snapshot_of_set()
+        self.assertEqual(sorted(os.listdir(snapshot)), ['.vss-snapshots', 'db'])
+        self.assertEqual(os.listdir(os.path.join(snapshot, 'db')), [])
+        # too late: the request was answered, the snapshot is read-only
+        fd = os.open(content, os.O_RDONLY)
+        try:
+            self.assertEqual(error_code(request_box[0].add_backup_file,
+                                        os.path.join(self.data, 'late'), fd),
+                             Vss.Error.BAD_STATE)
+        finally:
+            os.close(fd)
+
+    def test_a_local_request_refuses_with_bad_state(self):
+        content = self.source('content', b'data')
+        codes = []
+
+        def thaw(writer, request):
+            # the thaw the library runs on Abort is the writer's own
+            if request.is_local():
+                fd = os.open(content, os.O_RDONLY)
+                try:
+                    codes.append(error_code(request.add_backup_file,
+                                            os.path.join(self.data, 'x'), fd))
+                finally:
+                    os.close(fd)
+            return True
+
+        writer = self.vss_writer('db', paths=[self.data])
+        writer.connect('thaw', thaw)
+        self.vss_writer('vetoing', veto=True)
+        backup = self.prepared([self.volume])
+        with self.assertRaises(GLib.Error):
+            run(backup, 'do_snapshot_set')
+        iterate_until(lambda: codes, what='the local thaw')
+        self.assertEqual(codes, [Vss.Error.BAD_STATE])
+        # a request made by hand has no service to go to
+        request = Vss.WriterRequest()
+        self.assertEqual(list(request.get_affected_paths()), [])
+        self.assertEqual(error_code(request.add_backup_file, '/x', 0), Vss.Error.BAD_STATE)
+
+    def test_gjs_writer_adds_files(self):
+        if not os.access(GJS, os.X_OK):
+            self.skipTest(f'{GJS} is missing')
+        source = self.source('label', b'from gjs', mode=0o600)
+        script = os.path.join(self.outside, 'writer.js')
+        with open(script, 'w') as f:
+            f.write(GJS_WRITER)
+        env = dict(os.environ, DATA=self.data, SOURCE=source)
+        proc = subprocess.Popen([GJS, '-m', script], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        iterate_until(lambda: [w for w in self.vss.list_writers_sync(None)
+                               if w.get_name() == 'gjs db'] or proc.poll() is not None,
+                      what='the GJS writer to register')
+        self.assertIsNone(proc.poll(), proc.stderr.read() if proc.poll() is not None else '')
+        [snapshot] = run(self.vss, 'create_snapshot_set', [self.volume],
+                         Vss.SnapshotContext.PERSISTENT, None, Vss.CreateSnapshotSetFlags.NONE)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(out.split('\n')[:2], [f'affected: {self.data}', 'added 2'])
+        self.assertNotIn('CRITICAL', err)
+        self.assertAdded('gfile', b'from gjs', mode=0o600)
+        self.assertAdded('fd', b'from gjs', mode=0o600)
+
+
+# a GJS writer that adds $SOURCE twice in PostSnapshot: through the GFile
+# convenience, and asynchronously with a descriptor; it exits after the backup
+GJS_WRITER = r'''
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import Vss from 'gi://Vss?version=1.0';
+import System from 'system';
+
+Gio._promisify(Vss.WriterRequest.prototype, 'add_backup_file_async',
+    'add_backup_file_finish');
+const data = GLib.getenv('DATA');
+const source = Gio.File.new_for_path(GLib.getenv('SOURCE'));
+const loop = new GLib.MainLoop(null, false);
+let status = 1;
+const writer = new Vss.Writer({name: 'gjs db', paths: [data]});
+writer.connect('backup-shutdown', () => {
+    loop.quit();
+    return true;
+});
+writer.connect('post-snapshot', (_writer, request) => {
+    print(`affected: ${request.get_affected_paths().join(' ')}`);
+    request.defer();
+    (async () => {
+        request.add_backup_file_from_gfile(`${data}/gfile`, source, null);
+        const stream = source.read(null);
+        await request.add_backup_file_async(`${data}/fd`, stream.get_fd(), null);
+        stream.close(null);
+        print('added 2');
+        status = 0;
+    })().catch(e => printerr(`JS ERROR: ${e}`)).finally(() => request.complete());
+    return true;
+});
+writer.register_sync(null);
+loop.run();
+System.exit(status);
+'''
 
 
 class SelfProtectionTest(LibraryTestCase):

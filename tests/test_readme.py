@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The README's busctl walk-through, run as written against a running vssd."""
+"""The README's busctl walk-throughs, run as written against a running vssd."""
 
 import os
 import re
@@ -11,13 +11,17 @@ from vsstest import VssTestCase, iterate_until
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'README.md')
 
 
-def busctl_walkthrough():
+def sh_block(word):
+    """The one ```sh block of the README that says @word."""
     with open(README) as f:
         readme = f.read()
-    blocks = [b for b in re.findall(r'^```sh\n(.*?)^```$', readme, re.M | re.S)
-              if 'CreateBackupComponents' in b]
-    assert len(blocks) == 1, 'one busctl walk-through in the README'
+    blocks = [b for b in re.findall(r'^```sh\n(.*?)^```$', readme, re.M | re.S) if word in b]
+    assert len(blocks) == 1, f'one sh block with {word} in the README'
     return blocks[0]
+
+
+def busctl_walkthrough():
+    return sh_block('CreateBackupComponents')
 
 
 class ReadmeTest(VssTestCase):
@@ -39,6 +43,29 @@ class ReadmeTest(VssTestCase):
                                           'BackupShutdown'])
         # the listing showed the snapshot; Release deleted it (context backup)
         self.assertEqual(self.snapshots_on_disk(volume), [])
+
+    def test_one_call_create_snapshot_set_works_as_written(self):
+        volume = self.subvolume('srv', {'data': b'kept at freeze'})
+        writer = self.writer('db')
+        script = sh_block("CreateSnapshotSet 'asa{sv}'").replace('SUBVOL=/srv/data',
+                                                                 f'SUBVOL={volume}')
+        proc = subprocess.Popen(['bash', '-e', '-x', '-c', script],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        iterate_until(lambda: proc.poll() is not None, what='the CreateSnapshotSet lines')
+        output = proc.stdout.read()
+        self.assertEqual(proc.returncode, 0, output)
+        # the reply: the set id and its one snapshot; ls showed the snapshot
+        match = re.search(r'^sao "([0-9a-f-]{36})" 1 "/org/freedesktop/Vss1/Snapshot/(\w+)"$',
+                          output, re.M)
+        self.assertIsNotNone(match, output)
+        self.assertRegex(output, rf'(?m)^{match.group(2).replace("_", "-")}$')
+        # the writer was frozen around it; DeleteSnapshotSet deleted it
+        writer.wait_for('BackupShutdown')
+        self.assertEqual(writer.names(), ['Identify', 'PrepareForBackup', 'PrepareForSnapshot',
+                                          'Freeze', 'Thaw', 'PostSnapshot', 'BackupComplete',
+                                          'BackupShutdown'])
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        self.assertEqual(self.records(), [])
 
 
 if __name__ == '__main__':

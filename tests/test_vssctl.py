@@ -20,7 +20,7 @@ import unittest
 import btrfsutil
 
 from vsstest import (CALL_TIMEOUT_S, NOBODY_UID, SNAPSHOT_IFACE, SRCDIR, VssTestCase,
-                     iterate_until)
+                     iterate_until, spin)
 
 VSSCTL = os.path.join(os.environ.get('VSS_BUILD_ROOT', ''), 'tools', 'vssctl')
 COMPLETION = os.path.join(SRCDIR, 'tools', 'vssctl.bash-completion')
@@ -203,6 +203,43 @@ class ListWritersTest(VssctlTestCase):
         self.assertEqual(json.loads(result.stdout)['writers'][0]['failure_message'],
                          'line one\nline two')
 
+    def test_writers_alias_and_metadata_show_the_paths(self):
+        volume = self.subvolume('data')
+        scoped = self.writer('scoped', options={'paths': [volume]})
+        everywhere = self.writer('everywhere')
+        silent = self.writer('silent', script={'Identify': ('fail', 'retryable', 'no')})
+        # without --metadata nothing is sent: the states as the bus shows them
+        plain = self.vssctl('writers')
+        self.assertExit(plain, 0)
+        self.assertEqual(plain.stdout, self.vssctl('list-writers').stdout)
+        self.assertEqual(scoped.names() + everywhere.names(), [])
+
+        result = self.vssctl('writers', '--metadata', '--json')
+        self.assertExit(result, 0)
+        writers = {w['name']: w for w in json.loads(result.stdout)['writers']}
+        self.assertEqual(writers['scoped']['paths'], [volume])
+        self.assertEqual(writers['scoped']['metadata']['paths'], [volume])
+        self.assertEqual(writers['everywhere']['paths'], [])
+        # no answer to Identify: nothing known
+        self.assertIsNone(writers['silent']['paths'])
+        self.assertIsNone(writers['silent']['metadata'])
+        for writer in (scoped, everywhere, silent):
+            self.assertEqual(writer.names(), ['Identify'])
+
+        result = self.vssctl('list-writers', '--metadata')
+        self.assertExit(result, 0)
+        header, *rows = result.stdout.splitlines()
+        self.assertRegex(header,
+                         r'^NAME +STATE +FAILURE +CLASS ID +OBJECT PATH +PATHS +MESSAGE$')
+        column = header.index('PATHS')
+        cells = {row.split()[0]: row[column:].split()[0] for row in rows}
+        self.assertEqual(cells, {'scoped': volume, 'everywhere': '-', 'silent': '?'})
+
+        # Identify is a backup's first step: polkit's action for backups
+        result = self.vssctl('writers', '--metadata', user=NOBODY_UID)
+        self.assertExit(result, 3)
+        self.assertIn('NotAuthorized', result.stderr)
+
     def test_no_writers(self):
         result = self.vssctl('list-writers')
         self.assertExit(result, 0)
@@ -229,6 +266,39 @@ class CreateTest(VssctlTestCase):
         self.assertEqual(props['SnapshotPath'], snapshot)
         self.assertEqual(props['Context'], 'persistent')
         self.assertEqual(len(self.records()), 1)
+
+    def test_reports_the_writers_that_took_part(self):
+        volume = self.subvolume('data')
+        elsewhere = self.subvolume('elsewhere')
+        scoped = self.writer('scoped', options={'paths': [volume]})
+        self.writer('everywhere')
+        outsider = self.writer('outsider', options={'paths': [elsewhere]})
+        self.writer('silent', script={'Identify': ('fail', 'retryable', 'not now')})
+        result = self.vssctl('create', '--persistent', volume)
+        self.assertExit(result, 0)
+        self.assertIn('Writers that took part: "scoped", "everywhere".\n', result.stderr)
+        self.assertIn('writer "silent" failed Identify and takes no part: not now',
+                      result.stderr)
+        self.assertEqual(len(result.stdout.splitlines()), 1)
+        scoped.wait_for('BackupShutdown')
+        self.assertEqual(scoped.names(), FULL_CYCLE)
+        self.assertEqual(outsider.names(), ['Identify'])
+
+        result = self.vssctl('create', '--persistent', '--json', volume)
+        self.assertExit(result, 0)
+        output = json.loads(result.stdout)
+        self.assertEqual([w['name'] for w in output['writers']], ['scoped', 'everywhere'])
+        self.assertEqual(output['writers'][0]['object_path'], scoped.path)
+
+        result = self.vssctl('create', '--persistent', elsewhere)
+        self.assertExit(result, 0)
+        self.assertIn('Writers that took part: "everywhere", "outsider".', result.stderr)
+
+    def test_no_writer_took_part(self):
+        volume = self.subvolume('data')
+        result = self.vssctl('create', volume, '--', 'true')
+        self.assertExit(result, 0)
+        self.assertEqual(result.stderr, 'No writer took part.\n')
 
     def test_relative_path_and_json(self):
         volumes = [self.subvolume('a'), self.subvolume('b')]
@@ -338,6 +408,82 @@ class CreateTest(VssctlTestCase):
         self.assertEqual(self.snapshots_on_disk(volume), [])
 
 
+class SnapshotCommandTest(VssctlTestCase):
+    """vssctl snapshot: CreateSnapshotSet (DESIGN.md §4b)."""
+
+    def test_prints_the_set_id_and_the_snapshot_paths(self):
+        volumes = [self.subvolume('a', {'table': b'a rows'}), self.subvolume('b')]
+        writer = self.writer('db', options={'paths': [volumes[0]]})
+        parent = os.path.dirname(volumes[0])
+        result = self.vssctl('snapshot', '--description', 'before the upgrade',
+                             os.path.basename(volumes[1]), volumes[0], cwd=parent)
+        self.assertExit(result, 0)
+        set_id, *snapshots = result.stdout.splitlines()
+        self.assertRegex(set_id, r'^[0-9a-f-]{36}$')
+        # in the order of the PATH arguments
+        for snapshot, volume in zip(snapshots, [volumes[1], volumes[0]], strict=True):
+            self.assertReadOnlySnapshotOf(snapshot, volume)
+        with open(os.path.join(snapshots[1], 'table'), 'rb') as f:
+            self.assertEqual(f.read(), b'a rows')
+        # the writer was frozen around it, in one call
+        writer.wait_for('BackupShutdown')
+        self.assertEqual(writer.names(), FULL_CYCLE)
+        # kept, with the description
+        listed = {props['SnapshotPath']: props for props in self.listed_snapshots().values()}
+        self.assertEqual(sorted(listed), sorted(snapshots))
+        for props in listed.values():
+            self.assertEqual(props['SnapshotSetId'], set_id)
+            self.assertEqual(props['Context'], 'persistent')
+            self.assertEqual(props['Description'], 'before the upgrade')
+        result = self.vssctl('list-snapshots', '--json')
+        self.assertEqual({s['description'] for s in json.loads(result.stdout)['snapshots']},
+                         {'before the upgrade'})
+        result = self.vssctl('list-snapshots')
+        self.assertTrue(all(row.endswith('  before the upgrade')
+                            for row in result.stdout.splitlines()[1:]), result)
+        self.assertExit(self.vssctl('delete', set_id), 0)
+        self.assertEqual(self.snapshots_on_disk(volumes[0]), [])
+
+    def test_no_writers_and_json(self):
+        volume = self.subvolume('data')
+        writer = self.writer('left alone')
+        result = self.vssctl('snapshot', '--no-writers', '--json', volume)
+        self.assertExit(result, 0)
+        output = json.loads(result.stdout)
+        [snapshot] = output['snapshots']
+        self.assertEqual(snapshot['snapshot_set_id'], output['snapshot_set_id'])
+        self.assertEqual(snapshot['source_path'], volume)
+        self.assertEqual(snapshot['description'], '')
+        self.assertReadOnlySnapshotOf(snapshot['snapshot_path'], volume)
+        spin(0.3)
+        self.assertEqual(writer.names(), [])
+
+    def test_refused_input_exits_1_and_creates_nothing(self):
+        writer = self.writer('w')
+        volume = self.subvolume('data')
+        plain = os.path.join(volume, 'plain-directory')
+        os.mkdir(plain)
+        result = self.vssctl('snapshot', volume, plain)
+        self.assertExit(result, 1)
+        self.assertIn('VolumeNotSupported', result.stderr)
+        self.assertIn(plain, result.stderr)
+        self.assertEqual(result.stdout, '')
+        result = self.vssctl('snapshot', '--description', 'x' * 257, volume)
+        self.assertExit(result, 1)
+        self.assertIn('InvalidArgument', result.stderr)
+        self.assertIn('description', result.stderr)
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        self.assertEqual(self.records(), [])
+        self.assertEqual(writer.names(), [])
+
+    def test_not_authorized_exits_3(self):
+        volume = self.subvolume('data')
+        result = self.vssctl('snapshot', volume, user=NOBODY_UID)
+        self.assertExit(result, 3)
+        self.assertIn('NotAuthorized', result.stderr)
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+
+
 class SnapshotsTest(VssctlTestCase):
     def create(self, volume):
         result = self.vssctl('create', '--persistent', '--json', volume)
@@ -372,7 +518,8 @@ class SnapshotsTest(VssctlTestCase):
         result = self.vssctl('list-snapshots')
         self.assertExit(result, 0)
         header, *rows = result.stdout.splitlines()
-        self.assertRegex(header, r'^SET ID +SNAPSHOT ID +CREATED +CONTEXT +SOURCE +SNAPSHOT PATH$')
+        self.assertRegex(header, r'^SET ID +SNAPSHOT ID +CREATED +CONTEXT +SOURCE +SNAPSHOT PATH'
+                                 r' +DESCRIPTION$')
         self.assertEqual([row.split()[0] for row in rows], set_ids)
         self.assertEqual([row.split()[3] for row in rows], ['persistent'] * 2)
         self.assertEqual([row.split()[5] for row in rows],
@@ -413,6 +560,11 @@ class UsageTest(VssctlTestCase):
             ['create', '/tmp'],
             ['create', '--json', '/tmp', '--', 'true'],
             ['create', '--persistent', '/tmp', '--'],
+            ['create', '--no-writers', '--persistent', '/tmp'],
+            ['snapshot'],
+            ['snapshot', '--persistent', '/tmp'],
+            ['snapshot', '--description'],
+            ['writers', '--ids'],
             ['delete'],
             ['delete', 'not-a-set-id'],
             ['monitor', 'extra'],
@@ -428,7 +580,8 @@ class UsageTest(VssctlTestCase):
     def test_help_and_version(self):
         result = self.vssctl('--help')
         self.assertExit(result, 0)
-        for command in ('list-writers', 'list-snapshots', 'create', 'delete', 'monitor'):
+        for command in ('list-writers', 'list-snapshots', 'create', 'snapshot', 'delete',
+                        'monitor'):
             self.assertIn(command, result.stdout)
         self.assertIn('Exit status', result.stdout)
         result = self.vssctl('create', '--help')
@@ -444,7 +597,7 @@ class UsageTest(VssctlTestCase):
     def test_unreachable_service_exits_3(self):
         self.assertEqual(self.vssd.stop(), 0)
         for args in (['list-writers'], ['list-snapshots', '--json'], ['monitor'],
-                     ['create', '--persistent', '/tmp']):
+                     ['create', '--persistent', '/tmp'], ['snapshot', '/tmp']):
             with self.subTest(args=args):
                 result = self.vssctl(*args)
                 self.assertExit(result, 3)
@@ -550,11 +703,17 @@ class CompletionTest(VssctlTestCase):
                          ['--help', '--ids', '--json'])
         self.assertIn('--persistent', self.complete('create', '--p'))
         self.assertEqual(self.complete('help', 'mon'), ['monitor'])
+        self.assertEqual(sorted(self.complete('snapshot', '--')),
+                         ['--description', '--help', '--json', '--no-writers'])
+        self.assertEqual(sorted(self.complete('writers', '--')),
+                         ['--help', '--json', '--metadata'])
+        self.assertEqual(self.complete('snapshot', '--description', ''), [])
 
         volume = self.subvolume('data')
         os.mkdir(os.path.join(volume, 'subdir'))
         self.assertEqual(self.complete('create', '--persistent', volume + '/s'),
                          [volume + '/subdir'])
+        self.assertEqual(self.complete('snapshot', volume + '/s'), [volume + '/subdir'])
 
         backup = self.requester()
         set_id = self.backup_until_prepared(backup, [volume], context='persistent')

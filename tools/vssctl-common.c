@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "vssctl-common.h"
@@ -28,6 +29,7 @@ vssctl_free(VssCtl *self)
 {
 	g_clear_object(&self->client);
 	g_clear_object(&self->connection);
+	g_free(self->description);
 	g_free(self);
 }
 
@@ -265,7 +267,22 @@ vssctl_json_add_snapshot(JsonBuilder *builder, VssSnapshot *snapshot)
 			       "context",
 			       vss_snapshot_context_to_string(vss_snapshot_get_context(snapshot)));
 	vssctl_json_add_string(builder, "provider", vss_snapshot_get_provider(snapshot));
+	vssctl_json_add_string(builder, "description", vss_snapshot_get_description(snapshot));
 	json_builder_end_object(builder);
+}
+
+/* the members "snapshot_set_id" (unless NULL) and "snapshots" of an object
+ * being built */
+void
+vssctl_json_add_snapshots(JsonBuilder *builder, const gchar *set_id, GPtrArray *snapshots)
+{
+	if (set_id != NULL)
+		vssctl_json_add_string(builder, "snapshot_set_id", set_id);
+	json_builder_set_member_name(builder, "snapshots");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < snapshots->len; i++)
+		vssctl_json_add_snapshot(builder, g_ptr_array_index(snapshots, i));
+	json_builder_end_array(builder);
 }
 
 void
@@ -274,13 +291,23 @@ vssctl_print_snapshots_json(const gchar *set_id, GPtrArray *snapshots)
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 
 	json_builder_begin_object(builder);
-	if (set_id != NULL)
-		vssctl_json_add_string(builder, "snapshot_set_id", set_id);
-	json_builder_set_member_name(builder, "snapshots");
-	json_builder_begin_array(builder);
-	for (guint i = 0; i < snapshots->len; i++)
-		vssctl_json_add_snapshot(builder, g_ptr_array_index(snapshots, i));
-	json_builder_end_array(builder);
+	vssctl_json_add_snapshots(builder, set_id, snapshots);
 	json_builder_end_object(builder);
 	vssctl_print_json(builder, TRUE);
+}
+
+/* ---- paths ------------------------------------------------------------------------ */
+
+/* PATH as typed: relative to the working directory, with symbolic links
+ * resolved; what cannot be resolved goes to vssd as an absolute path, and
+ * vssd says what is wrong with it */
+gchar *
+vssctl_resolve_path(const gchar *path)
+{
+	g_autofree gchar *absolute = g_canonicalize_filename(path, NULL);
+	gchar *resolved = realpath(absolute, NULL);
+
+	if (resolved == NULL)
+		return g_steal_pointer(&absolute);
+	return resolved;
 }

@@ -36,6 +36,9 @@ typedef enum {
 	VSSCTL_OPTION_JSON = 1 << 0,
 	VSSCTL_OPTION_PERSISTENT = 1 << 1,
 	VSSCTL_OPTION_IDS = 1 << 2,
+	VSSCTL_OPTION_DESCRIPTION = 1 << 3,
+	VSSCTL_OPTION_NO_WRITERS = 1 << 4,
+	VSSCTL_OPTION_METADATA = 1 << 5,
 } VssCtlOptions;
 
 /* one run of vssctl */
@@ -44,6 +47,9 @@ typedef struct {
 	gboolean json;
 	gboolean persistent;
 	gboolean ids;
+	gchar *description; /* NULL: none given */
+	gboolean no_writers;
+	gboolean metadata;
 	const gchar *command_name;
 
 	/* the bus, once a command needs it: vssctl_connect() */
@@ -64,6 +70,7 @@ typedef gboolean (*VssCtlFunc)(VssCtl *self, gchar **args, gchar **command, GErr
 /* one entry of the command table in vssctl.c: its name, help and arguments */
 typedef struct {
 	const gchar *name;
+	const gchar *alias;	 /* another name it answers to, not listed; or NULL */
 	const gchar *parameters; /* the usage line after the name */
 	const gchar *summary;
 	const gchar *description; /* NULL: the exit statuses only */
@@ -80,6 +87,7 @@ typedef struct {
 extern const VssCtlCommand vssctl_command_list_writers;
 extern const VssCtlCommand vssctl_command_list_snapshots;
 extern const VssCtlCommand vssctl_command_create;
+extern const VssCtlCommand vssctl_command_snapshot;
 extern const VssCtlCommand vssctl_command_delete;
 extern const VssCtlCommand vssctl_command_monitor;
 
@@ -119,6 +127,13 @@ vssctl_json_add_nullable(JsonBuilder *builder, const gchar *key, const gchar *va
 void
 vssctl_json_add_string(JsonBuilder *builder, const gchar *key, const gchar *value);
 void
+vssctl_json_add_snapshots(JsonBuilder *builder, const gchar *set_id, GPtrArray *snapshots);
+void
 vssctl_print_snapshots_json(const gchar *set_id, GPtrArray *snapshots);
+
+/* ---- paths ---- */
+
+gchar *
+vssctl_resolve_path(const gchar *path);
 
 G_END_DECLS

@@ -12,21 +12,8 @@
 
 #include "vssctl-common.h"
 
-/* create: one backup cycle, with a COMMAND run while the snapshots exist */
-
-/* PATH as typed: relative to the working directory, with symbolic links
- * resolved; what cannot be resolved goes to vssd as an absolute path, and
- * vssd says what is wrong with it */
-static gchar *
-vssctl_resolve_path(const gchar *path)
-{
-	g_autofree gchar *absolute = g_canonicalize_filename(path, NULL);
-	gchar *resolved = realpath(absolute, NULL);
-
-	if (resolved == NULL)
-		return g_steal_pointer(&absolute);
-	return resolved;
-}
+/* create: one backup cycle, with a COMMAND run while the snapshots exist;
+ * snapshot: the same in one call to vssd (CreateSnapshotSet) */
 
 /* COMMAND, while it runs */
 typedef struct {
@@ -174,13 +161,48 @@ vssctl_order_snapshots(GPtrArray *snapshots, GPtrArray *ids, GError **error)
 	return g_steal_pointer(&ordered);
 }
 
-/* the backup cycle up to Release; *prepared says whether an abort is due */
+/* the writers that take part, as GatherWriterStatus lists them right after
+ * PrepareForBackup: those and the writers that failed Identify (docs/design.md
+ * §4a), which are warned about here, as their data is not quiesced */
+static GPtrArray *
+vssctl_writers_taking_part(VssBackupComponents *backup)
+{
+	g_autoptr(GPtrArray) status = NULL;
+	g_autoptr(GError) error = NULL;
+	GPtrArray *taking_part = g_ptr_array_new_with_free_func(g_object_unref);
+
+	status = vss_backup_components_gather_writer_status_sync(backup, NULL, &error);
+	if (status == NULL) {
+		vssctl_warning("GatherWriterStatus", error);
+		return taking_part;
+	}
+	for (guint i = 0; i < status->len; i++) {
+		VssWriterInfo *info = g_ptr_array_index(status, i);
+		if (vss_writer_info_get_state(info) == VSS_WRITER_STATE_FAILED_AT_IDENTIFY) {
+			g_autofree gchar *name =
+			    vssctl_sanitize(vss_writer_info_get_name(info), TRUE);
+			g_autofree gchar *text =
+			    vssctl_sanitize(vss_writer_info_get_failure_message(info), FALSE);
+			g_printerr("vssctl: warning: writer %s failed Identify and takes no "
+				   "part: %s\n",
+				   name,
+				   text);
+			continue;
+		}
+		g_ptr_array_add(taking_part, g_object_ref(info));
+	}
+	return taking_part;
+}
+
+/* the backup cycle up to Release; *prepared says whether an abort is due,
+ * *writers are those that took part */
 static GPtrArray *
 vssctl_create_run(VssCtl *self,
 		  VssBackupComponents *backup,
 		  gchar **paths,
 		  gchar **command,
 		  gboolean *prepared,
+		  GPtrArray **writers,
 		  GError **error)
 {
 	VssSnapshotContext context = self->persistent ? VSS_SNAPSHOT_CONTEXT_PERSISTENT
@@ -216,6 +238,7 @@ vssctl_create_run(VssCtl *self,
 	*prepared = TRUE;
 	if (!vss_backup_components_prepare_for_backup_sync(backup, NULL, error))
 		return NULL;
+	*writers = vssctl_writers_taking_part(backup);
 	if (!vss_backup_components_do_snapshot_set_sync(backup, NULL, error))
 		return NULL;
 	snapshots = vss_backup_components_get_snapshots_sync(backup, NULL, error);
@@ -281,11 +304,54 @@ vssctl_add_writer_status(VssBackupComponents *backup, GError *error)
 		vssctl_error_append(error, lines->str);
 }
 
+/* which writers took part, on standard error: standard output holds the
+ * snapshot paths, for scripts */
+static void
+vssctl_print_writers(GPtrArray *writers)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+
+	if (writers == NULL || writers->len == 0) {
+		g_printerr("No writer took part.\n");
+		return;
+	}
+	for (guint i = 0; i < writers->len; i++) {
+		g_autofree gchar *name =
+		    vssctl_sanitize(vss_writer_info_get_name(g_ptr_array_index(writers, i)), TRUE);
+		g_string_append_printf(names, "%s%s", i > 0 ? ", " : "", name);
+	}
+	g_printerr("Writers that took part: %s.\n", names->str);
+}
+
+static void
+vssctl_print_create_json(const gchar *set_id, GPtrArray *snapshots, GPtrArray *writers)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+
+	json_builder_begin_object(builder);
+	vssctl_json_add_snapshots(builder, set_id, snapshots);
+	json_builder_set_member_name(builder, "writers");
+	json_builder_begin_array(builder);
+	for (guint i = 0; writers != NULL && i < writers->len; i++) {
+		VssWriterInfo *info = g_ptr_array_index(writers, i);
+		json_builder_begin_object(builder);
+		vssctl_json_add_string(builder,
+				       "object_path",
+				       vss_writer_info_get_object_path(info));
+		vssctl_json_add_string(builder, "name", vss_writer_info_get_name(info));
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	json_builder_end_object(builder);
+	vssctl_print_json(builder, TRUE);
+}
+
 static gboolean
 vssctl_cmd_create(VssCtl *self, gchar **args, gchar **command, GError **error)
 {
 	g_autoptr(VssBackupComponents) backup = NULL;
 	g_autoptr(GPtrArray) snapshots = NULL;
+	g_autoptr(GPtrArray) writers = NULL;
 	g_autoptr(GError) error_local = NULL;
 	gboolean prepared = FALSE;
 
@@ -315,7 +381,8 @@ vssctl_cmd_create(VssCtl *self, gchar **args, gchar **command, GError **error)
 	if (backup == NULL)
 		return FALSE;
 
-	snapshots = vssctl_create_run(self, backup, args, command, &prepared, &error_local);
+	snapshots =
+	    vssctl_create_run(self, backup, args, command, &prepared, &writers, &error_local);
 	if (snapshots == NULL) {
 		g_autoptr(GError) error_abort = NULL;
 		g_autoptr(GError) error_release = NULL;
@@ -337,14 +404,16 @@ vssctl_cmd_create(VssCtl *self, gchar **args, gchar **command, GError **error)
 	}
 	if (!vss_backup_components_release_sync(backup, NULL, error))
 		return FALSE;
+	if (self->json) {
+		vssctl_print_create_json(vss_backup_components_get_snapshot_set_id(backup),
+					 snapshots,
+					 writers);
+		return TRUE;
+	}
+	vssctl_print_writers(writers);
 	if (!self->persistent)
 		return TRUE;
 
-	if (self->json) {
-		vssctl_print_snapshots_json(vss_backup_components_get_snapshot_set_id(backup),
-					    snapshots);
-		return TRUE;
-	}
 	for (guint i = 0; i < snapshots->len; i++)
 		g_print("%s\n", vss_snapshot_get_snapshot_path(g_ptr_array_index(snapshots, i)));
 	if (isatty(STDERR_FILENO)) {
@@ -373,15 +442,81 @@ const VssCtlCommand vssctl_command_create = {
 		   "Without --persistent the snapshots are deleted when COMMAND has ended, so\n"
 		   "a COMMAND is required. With --persistent they stay until 'vssctl delete'\n"
 		   "and their paths are printed, one per line in the order of PATH… (with\n"
-		   "--json: {\"snapshot_set_id\", \"snapshots\": […]} as in list-snapshots).\n"
+		   "--json: {\"snapshot_set_id\", \"snapshots\": […], \"writers\": […]}, each\n"
+		   "snapshot as in list-snapshots).\n"
 		   "\n"
 		   "If any step fails, the backup is aborted, nothing is kept, and the error\n"
 		   "names the step's failure and the writers that failed. A writer failing\n"
-		   "BackupComplete is only a warning: the snapshots are good.",
+		   "BackupComplete is only a warning: the snapshots are good.\n"
+		   "\n"
+		   "When it succeeds, the writers that took part (those whose data lies in the\n"
+		   "set, and those registered without paths) are named on standard error,\n"
+		   "or in \"writers\": [{\"object_path\", \"name\"}, …] with --json; a writer\n"
+		   "that failed Identify takes no part, with a warning.",
     .json_help = "Print the kept snapshots as JSON (with --persistent)",
     .options = VSSCTL_OPTION_JSON | VSSCTL_OPTION_PERSISTENT,
     .min_args = 1,
     .max_args = G_MAXUINT,
     .runs_command = TRUE,
     .func = vssctl_cmd_create,
+};
+
+/* ---- snapshot: CreateSnapshotSet (docs/design.md §4b) ---- */
+
+static gboolean
+vssctl_cmd_snapshot(VssCtl *self, gchar **args, gchar **command, GError **error)
+{
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) snapshots = NULL;
+	VssCreateSnapshotSetFlags flags = VSS_CREATE_SNAPSHOT_SET_FLAGS_NONE;
+	const gchar *set_id = NULL;
+
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(paths, vssctl_resolve_path(args[i]));
+	g_ptr_array_add(paths, NULL);
+	if (self->no_writers)
+		flags |= VSS_CREATE_SNAPSHOT_SET_FLAGS_NO_WRITERS;
+	if (!vssctl_connect(self, error))
+		return FALSE;
+	/* persistent: a set of context "backup" would go with this connection,
+	 * as soon as vssctl exits */
+	snapshots = vss_client_create_snapshot_set_sync(self->client,
+							(const gchar *const *)paths->pdata,
+							VSS_SNAPSHOT_CONTEXT_PERSISTENT,
+							self->description,
+							flags,
+							NULL,
+							error);
+	if (snapshots == NULL)
+		return FALSE;
+	set_id = vss_snapshot_get_snapshot_set_id(g_ptr_array_index(snapshots, 0));
+	if (self->json) {
+		vssctl_print_snapshots_json(set_id, snapshots);
+		return TRUE;
+	}
+	g_print("%s\n", set_id);
+	for (guint i = 0; i < snapshots->len; i++)
+		g_print("%s\n", vss_snapshot_get_snapshot_path(g_ptr_array_index(snapshots, i)));
+	return TRUE;
+}
+
+const VssCtlCommand vssctl_command_snapshot = {
+    .name = "snapshot",
+    .parameters = "PATH…",
+    .summary = "Snapshot btrfs subvolumes in one call to vssd, and keep them.",
+    .description = "Each PATH is the root of a writable btrfs subvolume (relative paths and\n"
+		   "symbolic links are resolved). vssd runs the whole backup in one call\n"
+		   "(CreateSnapshotSet): the writers whose data lies in the set are frozen\n"
+		   "while the snapshots are taken, unless --no-writers is given. A bad PATH\n"
+		   "fails the call before anything happens; a veto or any other failure\n"
+		   "leaves no snapshot.\n"
+		   "\n"
+		   "The snapshots are kept until 'vssctl delete'. Printed: the snapshot set\n"
+		   "id, then the snapshot paths, one per line in the order of PATH… (with\n"
+		   "--json: {\"snapshot_set_id\", \"snapshots\": […]} as in list-snapshots).",
+    .json_help = "Print the snapshots as JSON",
+    .options = VSSCTL_OPTION_JSON | VSSCTL_OPTION_DESCRIPTION | VSSCTL_OPTION_NO_WRITERS,
+    .min_args = 1,
+    .max_args = G_MAXUINT,
+    .func = vssctl_cmd_snapshot,
 };

@@ -54,10 +54,12 @@ vssctl_cmd_list_snapshots(VssCtl *self, gchar **args, gchar **command, GError **
 	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
 	g_ptr_array_add(
 	    rows,
-	    g_strsplit("SET ID|SNAPSHOT ID|CREATED|CONTEXT|SOURCE|SNAPSHOT PATH", "|", -1));
+	    g_strsplit("SET ID|SNAPSHOT ID|CREATED|CONTEXT|SOURCE|SNAPSHOT PATH|DESCRIPTION",
+		       "|",
+		       -1));
 	for (guint i = 0; i < snapshots->len; i++) {
 		VssSnapshot *snapshot = g_ptr_array_index(snapshots, i);
-		gchar **row = g_new0(gchar *, 7);
+		gchar **row = g_new0(gchar *, 8);
 		row[0] = vssctl_cell(vss_snapshot_get_snapshot_set_id(snapshot));
 		row[1] = vssctl_cell(vss_snapshot_get_id(snapshot));
 		row[2] = vssctl_format_usec(vss_snapshot_get_creation_time(snapshot), FALSE);
@@ -65,6 +67,7 @@ vssctl_cmd_list_snapshots(VssCtl *self, gchar **args, gchar **command, GError **
 		    vssctl_cell(vss_snapshot_context_to_string(vss_snapshot_get_context(snapshot)));
 		row[4] = vssctl_cell(vss_snapshot_get_source_path(snapshot));
 		row[5] = vssctl_cell(vss_snapshot_get_snapshot_path(snapshot));
+		row[6] = vssctl_cell(vss_snapshot_get_description(snapshot));
 		g_ptr_array_add(rows, row);
 	}
 	vssctl_print_table(rows);
@@ -101,12 +104,12 @@ const VssCtlCommand vssctl_command_list_snapshots = {
     .parameters = "",
     .summary = "List the snapshots that vssd keeps, oldest first.",
     .description = "Columns: snapshot set id, snapshot id, creation time, context, source\n"
-		   "subvolume, snapshot path.\n"
+		   "subvolume, snapshot path, description of the set.\n"
 		   "JSON: {\"snapshots\": [{\"object_path\", \"id\", \"snapshot_set_id\", "
 		   "\"source_path\",\n"
 		   "\"snapshot_path\", \"creation_time\" (ISO 8601, UTC), \"creation_time_usec\", "
 		   "\"context\",\n"
-		   "\"provider\"}, …]}",
+		   "\"provider\", \"description\"}, …]}",
     .json_help = "Print JSON instead of a table",
     .options = VSSCTL_OPTION_JSON | VSSCTL_OPTION_IDS,
     .min_args = 0,

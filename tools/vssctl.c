@@ -44,6 +44,7 @@ static const VssCtlCommand *const vssctl_commands[] = {
     &vssctl_command_list_writers,
     &vssctl_command_list_snapshots,
     &vssctl_command_create,
+    &vssctl_command_snapshot,
     &vssctl_command_delete,
     &vssctl_command_monitor,
     &vssctl_command_help,
@@ -53,7 +54,9 @@ static const VssCtlCommand *
 vssctl_command_lookup(const gchar *name)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(vssctl_commands); i++) {
-		if (g_strcmp0(vssctl_commands[i]->name, name) == 0)
+		if (g_strcmp0(vssctl_commands[i]->name, name) == 0 ||
+		    (vssctl_commands[i]->alias != NULL &&
+		     g_strcmp0(vssctl_commands[i]->alias, name) == 0))
 			return vssctl_commands[i];
 	}
 	return NULL;
@@ -105,6 +108,38 @@ vssctl_command_context(VssCtl *self, const VssCtlCommand *cmd)
 	if (cmd->options & VSSCTL_OPTION_JSON) {
 		const GOptionEntry entry =
 		    {"json", 0, 0, G_OPTION_ARG_NONE, &self->json, cmd->json_help, NULL};
+		g_array_append_val(entries, entry);
+	}
+	if (cmd->options & VSSCTL_OPTION_DESCRIPTION) {
+		const GOptionEntry entry = {"description",
+					    0,
+					    0,
+					    G_OPTION_ARG_STRING,
+					    &self->description,
+					    "Describe the snapshot set (at most 256 bytes)",
+					    "TEXT"};
+		g_array_append_val(entries, entry);
+	}
+	if (cmd->options & VSSCTL_OPTION_NO_WRITERS) {
+		const GOptionEntry entry = {
+		    "no-writers",
+		    0,
+		    0,
+		    G_OPTION_ARG_NONE,
+		    &self->no_writers,
+		    "Send no writer any event: snapshots without freezing anyone",
+		    NULL};
+		g_array_append_val(entries, entry);
+	}
+	if (cmd->options & VSSCTL_OPTION_METADATA) {
+		const GOptionEntry entry = {
+		    "metadata",
+		    0,
+		    0,
+		    G_OPTION_ARG_NONE,
+		    &self->metadata,
+		    "Ask each writer for its metadata (Identify), and show its paths",
+		    NULL};
 		g_array_append_val(entries, entry);
 	}
 	if (cmd->options & VSSCTL_OPTION_IDS) {
