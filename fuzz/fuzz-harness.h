@@ -337,9 +337,6 @@ void
 writer_leave(Fuzz *f, Writer *w, const gchar *reason);
 void
 writer_free(Writer *w);
-/* the event @w was sent as @serial, or NULL */
-PendingEvent *
-writer_sent_event(Writer *w, guint64 serial);
 
 /* ---- fuzz-backups.c: backups and the calls made on them ---------------------------------- */
 

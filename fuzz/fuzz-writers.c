@@ -430,11 +430,3 @@ writer_free(Writer *w)
 	g_strfreev(w->paths);
 	g_free(w);
 }
-
-PendingEvent *
-writer_sent_event(Writer *w, guint64 serial)
-{
-	if (serial == 0 || serial > w->sent->len)
-		return NULL;
-	return &g_array_index(w->sent, PendingEvent, serial - 1);
-}
