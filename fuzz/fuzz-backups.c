@@ -14,6 +14,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "fuzz-harness.h"
 
 const gchar *const call_names[] = {"GatherWriterMetadata",
@@ -25,7 +27,9 @@ const gchar *const call_names[] = {"GatherWriterMetadata",
 				   "PostRestore",
 				   "Release",
 				   "DeleteSnapshots",
-				   "Shutdown"};
+				   "Shutdown",
+				   "CreateSnapshotSet",
+				   "AddBackupFile"};
 
 /* docs/design.md §3: the states and the ways between them */
 static gboolean
@@ -82,6 +86,19 @@ state_notify_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
 		 vss_backup_state_to_string(b->state),
 		 vss_backup_state_to_string(state));
 	b->state = state;
+
+	/* §4b: CreateSnapshotSet prepares as soon as its set is started, and
+	 * after a failure it aborts as a requester would (rule 4) */
+	if (b->create_call == NULL)
+		return;
+	if (state == VSS_BACKUP_STATE_SNAPSHOT_SET_STARTED) {
+		b->prepare_begun = TRUE;
+		b->participants_fixed = TRUE;
+	}
+	if (state == VSS_BACKUP_STATE_PREPARED || state == VSS_BACKUP_STATE_PREPARE_FAILED)
+		scope_check_prepared(b->fuzz, b);
+	if (state == VSS_BACKUP_STATE_PREPARE_FAILED || state == VSS_BACKUP_STATE_SNAPSHOT_FAILED)
+		b->abort_requested = TRUE;
 }
 
 /* ---- requester calls --------------------------------------------------------------------- */
@@ -97,6 +114,14 @@ call_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (call->done)
 		violation("%s completed twice", call_names[call->kind]);
 	call->done = TRUE;
+	if (call->kind == CALL_CREATE_SET) {
+		create_done(f, call, res);
+		return;
+	}
+	if (call->kind == CALL_ADD_FILE) {
+		add_file_done(f, call, res);
+		return;
+	}
 	switch (call->kind) {
 	case CALL_GATHER: {
 		g_autoptr(GPtrArray) statuses =
@@ -210,6 +235,9 @@ backup_released_cb(VssCoordinator *coordinator, VssBackupSession *session, gpoin
 		if (f->backups[i].session == session)
 			b = &f->backups[i];
 	}
+	/* a CreateSnapshotSet that ended before any event */
+	if (b == NULL && f->creating != NULL)
+		b = backup_adopt(f, session);
 	if (b == NULL)
 		violation("an unknown backup was released");
 	if (b->release_done)
@@ -248,6 +276,8 @@ Call *
 call_new(Fuzz *f, CallKind kind, Backup *b)
 {
 	Call *call = g_new0(Call, 1);
+	call->fd = -1;
+	call->expect_code = -1;
 	call->fuzz = f;
 	call->kind = kind;
 	call->backup = b;
@@ -259,6 +289,14 @@ void
 call_free(Call *call)
 {
 	g_clear_error(&call->error);
+	g_strfreev(call->paths);
+	g_clear_object(&call->cancellable);
+	g_clear_pointer(&call->set, vss_snapshot_set_unref);
+	if (call->fd >= 0)
+		g_close(call->fd, NULL);
+	g_free(call->file_path);
+	g_free(call->snapshot_id);
+	g_free(call->relative_path);
 	g_free(call);
 }
 
@@ -271,6 +309,7 @@ backup_create(Fuzz *f, guint slot)
 		return NULL;
 	b = &f->backups[f->n_backups];
 	b->index = f->n_backups++;
+	b->fuzz = f;
 	b->path = g_strdup_printf("/fuzz/BackupComponents/%u", b->index);
 	b->session = vss_coordinator_create_backup(f->coordinator, b->path);
 	b->state = vss_backup_session_get_state(b->session);
@@ -290,12 +329,15 @@ backup_for_slot(Fuzz *f, guint slot)
 	return backup_create(f, slot);
 }
 
-/* AbortBackup, Release or Shutdown: from now on the service may send Abort
- * (rule 2, 8), and a DoSnapshotSet under way may fail with Aborted (rule 11) */
+/* AbortBackup, Release, Shutdown or a CreateSnapshotSet's caller leaving:
+ * from now on the service may send Abort (rule 2, 8), and a DoSnapshotSet
+ * under way may fail with Aborted (rule 11) */
 void
 note_abort_request(Fuzz *f, Backup *b)
 {
 	b->abort_requested = TRUE;
+	if (b->create_call != NULL && b->state == VSS_BACKUP_STATE_SNAPSHOTTING)
+		b->cancel_requested = TRUE;
 	for (guint i = 0; i < f->calls->len; i++) {
 		Call *other = g_ptr_array_index(f->calls, i);
 		if (other->backup == b && other->kind == CALL_DO_SNAPSHOT_SET && !other->done)
@@ -326,6 +368,11 @@ start_async(Fuzz *f, Backup *b, CallKind kind, AsyncOp func)
 		violation("backup %u: a refused %s changed the state", b->index, call_names[kind]);
 	if (accepted && kind == CALL_PREPARE)
 		b->prepare_begun = TRUE;
+	if (accepted && (kind == CALL_PREPARE || kind == CALL_PRE_RESTORE))
+		b->participants_fixed = TRUE;
+	/* §4a: PrepareForBackup went out at once, to every writer concerned */
+	if (accepted && kind == CALL_PREPARE)
+		scope_check_prepared(f, b);
 	if (accepted && kind == CALL_GATHER)
 		b->gather_begun = TRUE;
 }
@@ -348,4 +395,50 @@ check_refused(Backup *b, VssBackupState before, GError *error, const gchar *what
 		violation("backup %u: %s failed with BadState and changed the state",
 			  b->index,
 			  what);
+}
+
+/* ---- CreateSnapshotSet's own backups ---------------------------------------------------- */
+
+/* a session the service made for the CreateSnapshotSet being started
+ * (f->creating): from now on the harness follows it as its own */
+Backup *
+backup_adopt(Fuzz *f, VssBackupSession *session)
+{
+	Backup *b = NULL;
+
+	if (f->creating == NULL)
+		violation("backup %s was made by no step of the harness",
+			  vss_backup_session_get_object_path(session));
+	if (f->creating->backup != NULL)
+		violation("CreateSnapshotSet made two backups");
+	if (f->n_backups >= MAX_BACKUPS)
+		violation("more backups than the harness can follow");
+	b = &f->backups[f->n_backups];
+	b->index = f->n_backups++;
+	b->fuzz = f;
+	b->path = g_strdup(vss_backup_session_get_object_path(session));
+	b->session = g_object_ref(session);
+	b->state = vss_backup_session_get_state(session);
+	b->create_call = f->creating;
+	b->gather_begun = TRUE;
+	f->creating->backup = b;
+	g_signal_connect(b->session, "notify::state", G_CALLBACK(state_notify_cb), b);
+	f->provider_refs++; /* the session holds the provider */
+	step_log("  backup %u: CreateSnapshotSet's (%s)\n", b->index, b->path);
+	return b;
+}
+
+void
+backup_adopt_new(Fuzz *f)
+{
+	g_autoptr(GPtrArray) sessions = vss_coordinator_get_backups(f->coordinator);
+
+	for (guint i = 0; i < sessions->len; i++) {
+		VssBackupSession *session = g_ptr_array_index(sessions, i);
+		gboolean known = FALSE;
+		for (guint j = 0; j < f->n_backups; j++)
+			known |= f->backups[j].session == session;
+		if (!known)
+			backup_adopt(f, session);
+	}
 }

@@ -111,6 +111,18 @@ run_step(Fuzz *f, guint step)
 	case OP_SHUTDOWN:
 		op_shutdown(f);
 		break;
+	case OP_REGISTER_WITH_PATHS:
+		op_register_with_paths(f);
+		break;
+	case OP_CREATE_SNAPSHOT_SET:
+		op_create_snapshot_set(f);
+		break;
+	case OP_CANCEL_CREATE:
+		op_cancel_create(f);
+		break;
+	case OP_ADD_BACKUP_FILE:
+		op_add_backup_file(f);
+		break;
 	default:
 		op_requester(f, op);
 		break;
@@ -139,6 +151,8 @@ drain(Fuzz *f)
 	f->provider_manual = FALSE;
 	vss_fake_provider_fail_prepare(fake, FALSE);
 	vss_fake_provider_fail_snapshot_of(fake, NULL);
+	vss_fake_provider_fail_add_file(fake, FALSE);
+	vss_fake_provider_fail_seal(fake, FALSE);
 	for (guint i = 0; i < f->n_writers; i++) {
 		Writer *w = f->writers[i];
 		for (guint j = 0; j < w->pending->len; j++) {
@@ -152,6 +166,10 @@ drain(Fuzz *f)
 		if (!vss_backup_session_is_released(f->backups[i].session))
 			release_backup(f, &f->backups[i]);
 	}
+	settle(f);
+	check_all(f);
+	/* every CreateSnapshotSet caller leaves too */
+	delete_connection_sets(f);
 	settle(f);
 	check_all(f);
 	advance_time(f, 24 * 3600 * 1000);
@@ -237,6 +255,20 @@ teardown(Fuzz *f)
 {
 	g_signal_handlers_disconnect_by_data(f->registry, f);
 	g_signal_handlers_disconnect_by_data(f->coordinator, f);
+	/* once released, a backup is held by the harness alone */
+	for (guint i = 0; i < f->n_backups; i++) {
+		Backup *b = &f->backups[i];
+		guint extra = g_atomic_int_get(&G_OBJECT(b->session)->ref_count) - 1;
+		if (extra == 0 || b->create_call == NULL)
+			continue;
+		known_bug("§4b: the backup of a CreateSnapshotSet (%u) is held %u more time(s) "
+			  "after the run: vss-create-job.c leaks it, and its subvolumes' "
+			  "descriptors",
+			  i,
+			  extra);
+		while (extra-- > 0)
+			g_object_unref(b->session);
+	}
 	for (guint i = 0; i < f->n_backups; i++) {
 		g_signal_handlers_disconnect_by_data(f->backups[i].session, &f->backups[i]);
 		g_object_unref(f->backups[i].session);
@@ -299,6 +331,7 @@ remove_state_dir(void)
 	g_autofree gchar *dir_path = NULL;
 	if (fuzz_state_dir == NULL)
 		return;
+	files_remove();
 	remove_records();
 	dir_path = g_build_filename(fuzz_state_dir, "snapshot-sets", NULL);
 	g_rmdir(dir_path);
@@ -325,5 +358,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (fuzz_state_dir == NULL)
 		violation("cannot make a state directory");
 	atexit(remove_state_dir);
+	/* what writers add (sparse: a GiB costs nothing) */
+	files_init(fuzz_state_dir);
 	return 0;
 }

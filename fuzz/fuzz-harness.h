@@ -23,7 +23,9 @@
 G_BEGIN_DECLS
 
 #define MAX_WRITERS 10
-#define MAX_BACKUPS 6 /* made in one run; at most N_SLOTS alive at once */
+/* made in one run, CreateSnapshotSet's included; at most N_SLOTS of the
+ * requester's steps alive at once */
+#define MAX_BACKUPS 8
 #define N_SLOTS	    3
 
 /* ---- fuzz-harness.c: how the harness reports --------------------------------------------- */
@@ -76,6 +78,7 @@ typedef struct {
 	gboolean post_snapshot_acked;
 	guint n_abort;
 	gboolean shutdown;
+	guint64 added_bytes; /* §4c: what AddBackupFile calls reserved of the cap */
 } Track;
 
 typedef struct {
@@ -96,16 +99,25 @@ typedef struct {
 	guint64 last_serial;
 	GArray *pending;  /* of PendingEvent: sent, and not answered by the harness */
 	GArray *answered; /* of guint64: answered, or given up on */
+	GArray *sent;	  /* of PendingEvent: every event, by serial - 1 */
+	GStrv paths;	  /* RegisterWriter's "paths" (§4a); empty for none */
 	Track track[MAX_BACKUPS];
 } Writer;
+
+typedef struct _Call Call;
+typedef struct _Fuzz Fuzz;
 
 typedef struct {
 	VssBackupSession *session;
 	guint index;
 	gchar *path;
 	VssBackupState state; /* as last notified */
+	/* CreateSnapshotSet's own backup (§4b), adopted when it is first seen */
+	Call *create_call;
 	gboolean gather_begun;
 	gboolean prepare_begun;
+	gboolean participants_fixed; /* PrepareForBackup or PreRestore was sent */
+	Fuzz *fuzz;
 	gboolean release_done;
 	gboolean cancel_requested; /* AbortBackup or Release while DoSnapshotSet ran */
 	gboolean abort_requested;  /* AbortBackup, Release or Shutdown was called */
@@ -123,22 +135,48 @@ typedef enum {
 	CALL_RELEASE,
 	CALL_DELETE,
 	CALL_SHUTDOWN,
+	CALL_CREATE_SET,
+	CALL_ADD_FILE,
 } CallKind;
 
-typedef struct _Fuzz Fuzz;
+/* what an AddBackupFile call must return, as the harness foresees it: a
+ * VssError code, or success (or what a copy under way may meet) */
+#define EXPECT_SUCCESS -1
 
-typedef struct {
+struct _Call {
 	Fuzz *fuzz;
 	CallKind kind;
 	Backup *backup;		/* NULL for the coordinator's calls */
 	gboolean prepare_begun; /* for AbortBackup: whether rule 1 or rule 2 applies */
 	gboolean done;
 	GError *error;
-} Call;
+
+	/* CALL_CREATE_SET (§4b) */
+	GStrv paths;
+	gboolean with_writers;
+	VssSnapshotContext context;
+	gint expect_code;	   /* a refusal before anything happens, or -1 */
+	gboolean lock_refused;	   /* another backup held the set lock */
+	gboolean cancelled;	   /* the caller left */
+	guint cancel_at_event;	   /* leaves after this many events, 0: never */
+	guint n_events;		   /* sent for its backup */
+	GCancellable *cancellable; /* the caller's call */
+	VssSnapshotSet *set;	   /* what it returned */
+
+	/* CALL_ADD_FILE (§4c) */
+	guint writer;
+	gint fd; /* closed when the call is over */
+	gchar *file_path;
+	gint expect;	      /* a VssError code, or EXPECT_SUCCESS */
+	guint64 size;	      /* reserved of the cap when expected to succeed */
+	gchar *snapshot_id;   /* where it goes when it succeeds */
+	gchar *relative_path; /* inside that snapshot */
+};
 
 typedef enum {
 	ACTION_REPLY,
 	ACTION_VANISH,
+	ACTION_CANCEL, /* a CreateSnapshotSet's caller leaves */
 } ActionKind;
 
 typedef struct {
@@ -146,6 +184,7 @@ typedef struct {
 	guint writer;
 	guint64 serial;
 	VssWriterFailure failure;
+	Call *call; /* ACTION_CANCEL */
 } Action;
 
 struct _Fuzz {
@@ -169,6 +208,10 @@ struct _Fuzz {
 	guint next_action;
 	gboolean provider_manual;
 	gboolean provider_faulty; /* a provider failure was set up in this run */
+	gboolean add_file_faulty; /* ... or one of add_file */
+	gboolean add_file_fails;  /* add_file fails now */
+	gboolean seal_fails;	  /* seal_snapshot fails now */
+	Call *creating;		  /* the CreateSnapshotSet being started */
 	gboolean store_broken;	  /* the state directory cannot be written now */
 	gboolean store_faulty;	  /* ... or could not, earlier in this run */
 	gboolean draining;
@@ -201,6 +244,10 @@ typedef enum {
 	OP_DELETE_SNAPSHOTS,
 	OP_SHUTDOWN,
 	OP_STORE,
+	OP_REGISTER_WITH_PATHS,
+	OP_CREATE_SNAPSHOT_SET,
+	OP_CANCEL_CREATE,
+	OP_ADD_BACKUP_FILE,
 	OP_LAST,
 } Op;
 
@@ -218,6 +265,12 @@ gboolean
 writer_registered(Writer *w);
 gboolean
 backup_busy(Backup *b);
+/* known service bugs are logged, not violations, unless FUZZ_KNOWN_BUGS=fail */
+void G_GNUC_PRINTF(1, 2) known_bug(const gchar *format, ...);
+/* FUZZ_KNOWN_BUGS=fail: steps that would crash the service on a known bug
+ * are taken, and known bugs are violations */
+gboolean
+known_bugs_fail(void);
 
 /* ---- fuzz-clock.c: a monotonic clock that only steps move -------------------------------- */
 
@@ -236,6 +289,31 @@ guint
 provider_in_flight(Fuzz *f);
 gboolean
 provider_grant_one(Fuzz *f);
+
+/* ---- fuzz-scope.c: the harness's own account of §4a ------------------------------------- */
+
+/* the key of the volume that holds @path, as the world (the fake) says */
+gchar *
+scope_path_key(Fuzz *f, const gchar *path);
+/* the keys of @b's set now (of CreateSnapshotSet's paths before it has one) */
+GHashTable *
+scope_set_keys(Fuzz *f, Backup *b);
+/* a writer without paths always; one with paths when one lies in @keys */
+gboolean
+scope_concerned(Fuzz *f, Writer *w, GHashTable *keys);
+/* the writer's paths that lie in @keys, in their order */
+GPtrArray *
+scope_affected(Fuzz *f, Writer *w, GHashTable *keys);
+/* what the details of @event sent to @w of @b must say of §4a */
+void
+scope_check_event(Fuzz *f, Writer *w, Backup *b, VssWriterEvent event, GVariant *details);
+/* PrepareForBackup went out: every writer of @b that answered Identify,
+ * is registered and holds data in the set got it */
+void
+scope_check_prepared(Fuzz *f, Backup *b);
+/* GatherWriterStatus listed exactly who it must (§4a, issue 11) */
+void
+scope_check_statuses(Fuzz *f, Backup *b, GPtrArray *statuses);
 
 /* ---- fuzz-writers.c: scripted writers, what they receive and how they answer ------------- */
 
@@ -290,6 +368,12 @@ void
 release_backup(Fuzz *f, Backup *b);
 void
 check_refused(Backup *b, VssBackupState before, GError *error, const gchar *what);
+/* CreateSnapshotSet's backup, first seen by an event or its release */
+Backup *
+backup_adopt(Fuzz *f, VssBackupSession *session);
+/* sessions CreateSnapshotSet made that the harness does not know yet */
+void
+backup_adopt_new(Fuzz *f);
 
 /* ---- fuzz-invariants.c: what must hold after every step ---------------------------------- */
 
@@ -303,6 +387,8 @@ check_all(Fuzz *f);
 /* fuzz-steps-writers.c: writers register, answer, answer wrongly, leave */
 void
 op_register(Fuzz *f);
+void
+op_register_with_paths(Fuzz *f);
 void
 op_unregister(Fuzz *f);
 void
@@ -325,5 +411,29 @@ void
 op_store(Fuzz *f);
 void
 store_set_broken(Fuzz *f, gboolean broken);
+
+/* fuzz-steps-create.c: CreateSnapshotSet with good and bad paths, and its caller leaving */
+void
+op_create_snapshot_set(Fuzz *f);
+void
+op_cancel_create(Fuzz *f);
+void
+cancel_create(Fuzz *f, Call *call);
+void
+create_done(Fuzz *f, Call *call, GAsyncResult *res);
+/* what the bus does when a CreateSnapshotSet caller leaves: its sets of
+ * context backup go */
+void
+delete_connection_sets(Fuzz *f);
+
+/* fuzz-steps-files.c: AddBackupFile with good and bad serials, paths and descriptors */
+void
+op_add_backup_file(Fuzz *f);
+void
+add_file_done(Fuzz *f, Call *call, GAsyncResult *res);
+void
+files_init(const gchar *dir);
+void
+files_remove(void);
 
 G_END_DECLS

@@ -5,10 +5,12 @@
 
 /*
  * What must hold after every step, whatever the step was: the set lock
- * (rule 10), no writer left frozen or frozen too long (rules 8, 9), no
- * event awaited past its deadline, every call completing once nothing is
- * awaited, and the snapshots, their records on disk and the coordinator's
- * sets agreeing (docs/design.md §4, §5).
+ * (rule 10, CreateSnapshotSet's included), no writer left frozen or frozen
+ * too long (rules 8, 9), no event awaited past its deadline, every call
+ * completing once nothing is awaited, the snapshots, their records on disk
+ * and the coordinator's sets agreeing (docs/design.md §4, §5), and the
+ * snapshots read-only once their backup is idle, with the files writers
+ * added only in snapshots that exist and were writable (§4c).
  */
 
 #include "config.h"
@@ -21,6 +23,20 @@ state_holds_set_lock(VssBackupState state)
 	return state == VSS_BACKUP_STATE_SNAPSHOT_SET_STARTED ||
 	       state == VSS_BACKUP_STATE_PREPARED || state == VSS_BACKUP_STATE_PREPARE_FAILED ||
 	       state == VSS_BACKUP_STATE_SNAPSHOTTING;
+}
+
+/* CreateSnapshotSet holds the set lock from its start (rule 10), unless it
+ * could not have it and is ending */
+static gboolean
+needs_set_lock(Backup *b)
+{
+	if (b->release_done)
+		return FALSE;
+	if (state_holds_set_lock(b->state))
+		return TRUE;
+	return b->create_call != NULL && !b->create_call->lock_refused &&
+	       (b->state == VSS_BACKUP_STATE_CREATED || b->state == VSS_BACKUP_STATE_INITIALIZED ||
+		b->state == VSS_BACKUP_STATE_METADATA_GATHERED);
 }
 
 /* rule 10: the backup that holds the set lock, or NULL */
@@ -47,7 +63,7 @@ check_set_lock(Fuzz *f)
 
 	for (guint i = 0; i < f->n_backups; i++) {
 		Backup *b = &f->backups[i];
-		if (b->release_done || !state_holds_set_lock(b->state))
+		if (!needs_set_lock(b))
 			continue;
 		if (needs != NULL)
 			violation("rule 10: backups %u and %u are both '%s'/'%s'",
@@ -65,8 +81,7 @@ check_set_lock(Fuzz *f)
 		return;
 	if (holder->release_done)
 		violation("rule 10: released backup %u still holds the set lock", holder->index);
-	if (!state_holds_set_lock(holder->state) &&
-	    holder->state != VSS_BACKUP_STATE_SNAPSHOT_FAILED)
+	if (!needs_set_lock(holder) && holder->state != VSS_BACKUP_STATE_SNAPSHOT_FAILED)
 		violation("rule 10: backup %u holds the set lock in state '%s'",
 			  holder->index,
 			  vss_backup_state_to_string(holder->state));
@@ -258,6 +273,15 @@ check_snapshots(Fuzz *f)
 		 * AbortBackup or Release */
 		if ((!record->complete || !set->complete) && live_backup_of(f, record->id) == NULL)
 			violation("§5: set %s is incomplete and no backup holds it", record->id);
+		for (guint j = 0; record->complete && j < set->snapshots->len; j++) {
+			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, j);
+			if (vss_fake_provider_has_snapshot(fake, info->id) &&
+			    !vss_fake_provider_is_sealed(fake, info->id))
+				violation("§5: set %s is recorded complete, and its snapshot %s is "
+					  "writable",
+					  record->id,
+					  info->id);
+		}
 		for (guint j = 0; j < set->snapshots->len; j++) {
 			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, j);
 			if (info->created && !vss_fake_provider_has_snapshot(fake, info->id))
@@ -273,6 +297,40 @@ check_snapshots(Fuzz *f)
 	}
 }
 
+/*
+ * §4c: a snapshot is read-only by the time DoSnapshotSet returns, whatever
+ * the answers: every snapshot of a backup that is idle is sealed; and no
+ * file ever went into a snapshot that was gone or already read-only (the
+ * fake counts them), so added files exist only in snapshots that exist.
+ */
+static void
+check_sealed(Fuzz *f)
+{
+	VssFakeProvider *fake = fuzz_provider_get_fake(f->provider);
+
+	if (vss_fake_provider_get_n_misplaced(fake) > 0)
+		violation("§4c: %u file(s) went into a snapshot that was gone or read-only",
+			  vss_fake_provider_get_n_misplaced(fake));
+	if (provider_in_flight(f) > 0)
+		return;
+	for (guint i = 0; i < f->n_backups; i++) {
+		Backup *b = &f->backups[i];
+		VssSnapshotSet *set = vss_backup_session_get_snapshot_set(b->session);
+		if (backup_busy(b))
+			continue;
+		for (guint j = 0; set != NULL && j < set->snapshots->len; j++) {
+			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, j);
+			if (vss_fake_provider_has_snapshot(fake, info->id) &&
+			    !vss_fake_provider_is_sealed(fake, info->id))
+				violation("§4c: snapshot %s of backup %u ('%s') exists, writable, "
+					  "and its backup is idle",
+					  info->id,
+					  b->index,
+					  vss_backup_state_to_string(b->state));
+		}
+	}
+}
+
 void
 check_all(Fuzz *f)
 {
@@ -280,4 +338,5 @@ check_all(Fuzz *f)
 	check_writers(f);
 	check_liveness(f);
 	check_snapshots(f);
+	check_sealed(f);
 }

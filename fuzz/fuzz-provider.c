@@ -5,8 +5,8 @@
 
 /*
  * FuzzProvider wraps the fake provider of the unit tests. Each call that
- * runs in a worker thread (prepare, create, delete) first waits until the
- * harness lets it through: in "auto" mode the harness does so as soon as
+ * runs in a worker thread (prepare, create, seal, add a file, delete) first
+ * waits until the harness lets it through: in "auto" mode the harness does so as soon as
  * the main loop is idle; in "manual" mode only a step does, so that writers
  * can answer, time out or vanish, and requesters can abort, while the
  * provider works. This replaces the fake provider's real-time delay.
@@ -14,12 +14,19 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include "fuzz-harness.h"
 
+/* the order in which waiting calls of one backup are let through: a copy
+ * last, so that a seal or a delete that does not wait for it (§4c) meets a
+ * snapshot still being written */
 typedef enum {
 	GATE_PREPARE,
 	GATE_CREATE,
+	GATE_SEAL,
 	GATE_DELETE,
+	GATE_ADD_FILE,
 } GateKind;
 
 typedef struct {
@@ -112,6 +119,55 @@ fuzz_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, GErr
 }
 
 static gboolean
+fuzz_provider_seal_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
+{
+	FuzzProvider *self = FUZZ_PROVIDER(provider);
+	VssProviderInterface *inner = VSS_PROVIDER_GET_IFACE(self->inner);
+
+	fuzz_provider_gate(self, GATE_SEAL, info->set_id, info->source_path);
+	return inner->seal_snapshot(VSS_PROVIDER(self->inner), info, error);
+}
+
+static gboolean
+fuzz_provider_add_file(VssProvider *provider,
+		       VssSnapshotInfo *info,
+		       const gchar *relative_path,
+		       gint fd,
+		       GCancellable *cancellable,
+		       GError **error)
+{
+	FuzzProvider *self = FUZZ_PROVIDER(provider);
+	VssProviderInterface *inner = VSS_PROVIDER_GET_IFACE(self->inner);
+	/* two copies to one place are told apart by what they copy */
+	g_autofree gchar *what = NULL;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		st.st_size = -1;
+	what = g_strdup_printf("%s %s %" G_GINT64_FORMAT,
+			       info->source_path,
+			       relative_path,
+			       (gint64)st.st_size);
+	fuzz_provider_gate(self, GATE_ADD_FILE, info->set_id, what);
+	return inner
+	    ->add_file(VSS_PROVIDER(self->inner), info, relative_path, fd, cancellable, error);
+}
+
+static gboolean
+fuzz_provider_snapshot_is_sealed(VssProvider *provider, VssSnapshotInfo *info)
+{
+	FuzzProvider *self = FUZZ_PROVIDER(provider);
+	return vss_provider_snapshot_is_sealed(VSS_PROVIDER(self->inner), info);
+}
+
+static gchar *
+fuzz_provider_get_path_volume_key(VssProvider *provider, const gchar *path)
+{
+	FuzzProvider *self = FUZZ_PROVIDER(provider);
+	return vss_provider_get_path_volume_key(VSS_PROVIDER(self->inner), path);
+}
+
+static gboolean
 fuzz_provider_delete_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
 {
 	FuzzProvider *self = FUZZ_PROVIDER(provider);
@@ -137,6 +193,10 @@ fuzz_provider_iface_init(VssProviderInterface *iface)
 	iface->create_snapshots = fuzz_provider_create_snapshots;
 	iface->delete_snapshot = fuzz_provider_delete_snapshot;
 	iface->snapshot_exists = fuzz_provider_snapshot_exists;
+	iface->seal_snapshot = fuzz_provider_seal_snapshot;
+	iface->add_file = fuzz_provider_add_file;
+	iface->snapshot_is_sealed = fuzz_provider_snapshot_is_sealed;
+	iface->get_path_volume_key = fuzz_provider_get_path_volume_key;
 }
 
 static void
@@ -164,6 +224,9 @@ fuzz_provider_init(FuzzProvider *self)
 	self->waiting = g_ptr_array_new();
 	self->main_thread = g_thread_self();
 	self->inner = vss_fake_provider_new();
+	/* the world of §4a: /fake/NAME are subvolumes, and */
+	vss_fake_provider_add_nested_volume(self->inner, "/fake/a/nested");
+	vss_fake_provider_add_missing_path(self->inner, "/fake/b/missing");
 }
 
 VssFakeProvider *

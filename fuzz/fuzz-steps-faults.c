@@ -33,9 +33,9 @@ op_provider(Fuzz *f)
 	VssFakeProvider *fake = fuzz_provider_get_fake(f->provider);
 
 	/* over-approximated: a fault set up once may explain any later abort */
-	if (what % 6 == 0 || what % 6 == 2 || what % 6 == 3)
+	if (what % 8 == 0 || what % 8 == 2 || what % 8 == 3 || what % 8 == 7)
 		f->provider_faulty = TRUE;
-	switch (what % 6) {
+	switch (what % 8) {
 	case 0:
 		vss_fake_provider_fail_prepare(fake, TRUE);
 		break;
@@ -51,8 +51,19 @@ op_provider(Fuzz *f)
 	case 4:
 		vss_fake_provider_fail_snapshot_of(fake, NULL);
 		break;
-	default:
+	case 5:
 		f->provider_manual = !f->provider_manual;
+		break;
+	case 6:
+		/* a failed copy fails its AddBackupFile, not the backup */
+		f->add_file_faulty = TRUE;
+		f->add_file_fails = !f->add_file_fails;
+		vss_fake_provider_fail_add_file(fake, f->add_file_fails);
+		break;
+	default:
+		/* a failed seal: the service aborts (§4c) */
+		f->seal_fails = !f->seal_fails;
+		vss_fake_provider_fail_seal(fake, f->seal_fails);
 		break;
 	}
 }

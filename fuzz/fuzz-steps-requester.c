@@ -14,9 +14,104 @@
 
 #include "fuzz-harness.h"
 
-static const gchar *const paths[] =
-    {"/fake/a", "/fake/b", "/fake/c", "/fake/a", "relative/a", "/elsewhere/a", "/fake/../etc", ""};
+/* the fake provider's world: /fake/NAME and the nested /fake/a/nested are
+ * subvolumes, /fake/b/missing does not exist (fuzz-provider.c); new ones go
+ * last, so that the seeds keep their meaning */
+static const gchar *const paths[] = {"/fake/a",
+				     "/fake/b",
+				     "/fake/c",
+				     "/fake/a",
+				     "relative/a",
+				     "/elsewhere/a",
+				     "/fake/../etc",
+				     "",
+				     "/fake/a/nested",
+				     "/fake/b/missing",
+				     "/fake/d",
+				     "/fake/a/data"};
 static const gchar *const contexts[] = {"backup", "persistent", "bogus", ""};
+
+/* a subvolume root of the fake world, which AddToSnapshotSet may take */
+static gboolean
+is_volume(const gchar *path)
+{
+	return g_strv_contains((const gchar *const[]){"/fake/a",
+						      "/fake/b",
+						      "/fake/c",
+						      "/fake/d",
+						      "/fake/a/nested",
+						      NULL},
+			       path);
+}
+
+/* §4a: the writer that answered Identify of @b, was left out and is still
+ * registered, whose data lies in the subvolume @path; NULL if none */
+static Writer *
+add_would_pull_in(Fuzz *f, Backup *b, const gchar *path)
+{
+	g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gchar *key = NULL;
+
+	if (!b->prepare_begun || !is_volume(path))
+		return NULL;
+	key = scope_path_key(f, path);
+	g_hash_table_add(keys, key);
+	for (guint i = 0; i < f->n_writers; i++) {
+		Writer *w = f->writers[i];
+		Track *t = &w->track[b->index];
+		if (w->paths[0] != NULL && t->identify_acked && !t->took_part &&
+		    writer_registered(w) && scope_concerned(f, w, keys))
+			return w;
+	}
+	return NULL;
+}
+
+/* AddToSnapshotSet takes subvolume roots only, each once; after
+ * PrepareForBackup not one that holds a left-out writer's data (§4a: it
+ * was never prepared): BadState naming the writer, and the set unchanged */
+static void
+check_add(Fuzz *f,
+	  Backup *b,
+	  const gchar *path,
+	  const gchar *id,
+	  GError *error,
+	  guint n_before,
+	  Writer *left_out)
+{
+	VssSnapshotSet *set = vss_backup_session_get_snapshot_set(b->session);
+	guint n_after = set != NULL ? set->snapshots->len : 0;
+
+	if (id != NULL && !is_volume(path))
+		violation("AddToSnapshotSet accepted '%s'", path);
+	if (id != NULL && left_out != NULL)
+		violation("§4a: AddToSnapshotSet added %s to backup %u, which holds data of writer "
+			  "%u that was left out",
+			  path,
+			  b->index,
+			  left_out->index);
+	if (id == NULL && n_after != n_before)
+		violation("a refused AddToSnapshotSet changed the set of backup %u", b->index);
+	if (id != NULL && n_after != n_before + 1)
+		violation("AddToSnapshotSet of backup %u did not add one subvolume", b->index);
+	if (left_out != NULL && error != NULL && (b->state == VSS_BACKUP_STATE_PREPARED) &&
+	    !backup_busy(b)) {
+		g_autofree gchar *name = g_strdup_printf("'writer-%u'", left_out->index);
+		gboolean twice = FALSE;
+		for (guint i = 0; i < n_before; i++) {
+			VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
+			twice |= g_strcmp0(info->source_path, path) == 0;
+		}
+		if (!twice && n_before < VSS_SNAPSHOT_SET_MAX_VOLUMES &&
+		    (!g_error_matches(error, VSS_ERROR, VSS_ERROR_BAD_STATE) ||
+		     strstr(error->message, name) == NULL))
+			violation("§4a: AddToSnapshotSet of %s (data of left-out writer %u) to "
+				  "backup %u failed with '%s', not BadState naming the writer",
+				  path,
+				  left_out->index,
+				  b->index,
+				  error->message);
+	}
+}
 
 void
 op_requester(Fuzz *f, Op op)
@@ -54,6 +149,8 @@ op_requester(Fuzz *f, Op op)
 		    vss_backup_session_gather_writer_status(b->session, &error);
 		if ((statuses == NULL) == (error == NULL))
 			violation("GatherWriterStatus: the result and the error disagree");
+		if (statuses != NULL)
+			scope_check_statuses(f, b, statuses);
 		break;
 	}
 	case OP_START_SNAPSHOT_SET: {
@@ -66,11 +163,13 @@ op_requester(Fuzz *f, Op op)
 	}
 	case OP_ADD_TO_SNAPSHOT_SET: {
 		const gchar *path = paths[next_byte(f) % G_N_ELEMENTS(paths)];
+		VssSnapshotSet *set = vss_backup_session_get_snapshot_set(b->session);
+		guint n_before = set != NULL ? set->snapshots->len : 0;
+		Writer *left_out = add_would_pull_in(f, b, path);
 		g_autofree gchar *id =
 		    vss_backup_session_add_to_snapshot_set(b->session, path, &error);
 		check_refused(b, before, error, "AddToSnapshotSet");
-		if (id != NULL && !g_str_has_prefix(path, "/fake/"))
-			violation("AddToSnapshotSet accepted '%s'", path);
+		check_add(f, b, path, id, error, n_before, left_out);
 		break;
 	}
 	case OP_GATHER_WRITER_METADATA:

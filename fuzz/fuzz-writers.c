@@ -140,7 +140,14 @@ writer_reply(Fuzz *f, Writer *w, guint64 serial, VssWriterFailure failure)
 void
 queue_action(Fuzz *f, ActionKind kind, Writer *w, guint64 serial, VssWriterFailure failure)
 {
-	Action action = {kind, w->index, serial, failure};
+	Action action = {kind, w->index, serial, failure, NULL};
+	g_array_append_val(f->actions, action);
+}
+
+static void
+queue_cancel(Fuzz *f, Call *call)
+{
+	Action action = {ACTION_CANCEL, 0, 0, VSS_WRITER_FAILURE_NONE, call};
 	g_array_append_val(f->actions, action);
 }
 
@@ -201,6 +208,10 @@ run_one_action(Fuzz *f)
 		return FALSE;
 	}
 	action = g_array_index(f->actions, Action, f->next_action++);
+	if (action.kind == ACTION_CANCEL) {
+		cancel_create(f, action.call);
+		return TRUE;
+	}
 	w = f->writers[action.writer];
 	if (!writer_registered(w))
 		return TRUE;
@@ -231,6 +242,12 @@ send_event_cb(VssWriterRegistry *registry,
 	Writer *w = writer_find(f, writer);
 	Backup *b = backup_find_by_path(f, backup_path);
 	const gchar *name = vss_writer_event_to_signal_name(event);
+
+	/* the first event of a CreateSnapshotSet's own backup */
+	if (b == NULL && f->creating != NULL) {
+		backup_adopt_new(f);
+		b = backup_find_by_path(f, backup_path);
+	}
 	PendingEvent pending = {serial, event, 0, 0};
 	Track *t;
 	guint32 timeout_ms = 0;
@@ -252,6 +269,8 @@ send_event_cb(VssWriterRegistry *registry,
 			  serial,
 			  w->last_serial);
 	w->last_serial = serial;
+	pending.backup = b->index;
+	g_array_append_val(w->sent, pending);
 	if (!g_variant_lookup(details, "snapshot-set-id", "&s", NULL))
 		violation("writer %u: %s without snapshot-set-id", w->index, name);
 
@@ -271,6 +290,26 @@ send_event_cb(VssWriterRegistry *registry,
 			  w->index,
 			  name,
 			  b->index);
+	/* §4a: a writer left out gets nothing after Identify */
+	if (event != VSS_WRITER_EVENT_IDENTIFY && event != VSS_WRITER_EVENT_PREPARE_FOR_BACKUP &&
+	    event != VSS_WRITER_EVENT_PRE_RESTORE && !t->took_part)
+		violation("§4a: writer %u got %s of backup %u, in which it takes no part",
+			  w->index,
+			  name,
+			  b->index);
+	scope_check_event(f, w, b, event, details);
+	if (b->create_call != NULL) {
+		Call *call = b->create_call;
+		/* rule 10: refused before any event */
+		if (call->lock_refused)
+			violation("rule 10: writer %u got %s of a CreateSnapshotSet that could not "
+				  "have the set lock",
+				  w->index,
+				  name);
+		/* its caller leaves now, as it would between two bus messages */
+		if (++call->n_events == call->cancel_at_event)
+			queue_cancel(f, call);
+	}
 
 	switch (event) {
 	case VSS_WRITER_EVENT_IDENTIFY:
@@ -347,7 +386,6 @@ send_event_cb(VssWriterRegistry *registry,
 		break;
 	}
 
-	pending.backup = b->index;
 	if (event == VSS_WRITER_EVENT_FREEZE || event == VSS_WRITER_EVENT_THAW)
 		pending.deadline = t->freeze_deadline;
 	else
@@ -388,5 +426,7 @@ writer_free(Writer *w)
 	g_object_unref(w->writer);
 	g_array_unref(w->pending);
 	g_array_unref(w->answered);
+	g_array_unref(w->sent);
+	g_strfreev(w->paths);
 	g_free(w);
 }

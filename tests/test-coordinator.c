@@ -4,282 +4,15 @@
  *
  * The backup state machine without a bus: writers are scripted, the
  * provider is in memory, and every test reads what the writers received.
+ * The abort rules of docs/design.md §4 here; how a backup's end shows
+ * (the Snapshots property, a re-entrant Release), path scoping,
+ * CreateSnapshotSet and AddBackupFile in test-coordinator-{end,scoping,
+ * create,files}.c.
  */
 
 #include "config.h"
 
-#include <glib/gstdio.h>
-
-#include "vss-coordinator.h"
-#include "vss-error.h"
-#include "vss-fake-provider.h"
-
-/* what a scripted writer does */
-typedef struct {
-	gint fail_at; /* a VssWriterEvent, or -1 */
-	gint hang_at; /* never answers this event, or -1 */
-	VssWriterFailure failure;
-} WriterScript;
-
-typedef struct {
-	gchar *state_dir;
-	VssWriterRegistry *registry;
-	VssFakeProvider *provider;
-	VssSnapshotStore *store;
-	VssCoordinator *coordinator;
-	GPtrArray *log;	     /* "name:Event" for each event sent */
-	GHashTable *scripts; /* VssRegisteredWriter → WriterScript */
-	GPtrArray *writers;
-	GPtrArray *pending_hangs; /* serials left unanswered, for tests that answer late */
-	GPtrArray *strings;	  /* what events_of() returned */
-} Fixture;
-
-typedef struct {
-	Fixture *fixture;
-	VssRegisteredWriter *writer;
-	guint64 serial;
-	VssWriterFailure failure;
-} Reply;
-
-static gboolean
-reply_idle_cb(gpointer user_data)
-{
-	Reply *reply = user_data;
-	g_autoptr(GError) error = NULL;
-
-	/* the writer may be gone, or the event no longer awaited: both fine */
-	if (vss_registered_writer_is_registered(reply->writer)) {
-		vss_writer_registry_reply(reply->fixture->registry,
-					  reply->writer,
-					  reply->serial,
-					  reply->failure,
-					  reply->failure != VSS_WRITER_FAILURE_NONE ? "scripted"
-										    : NULL,
-					  &error);
-	}
-	g_object_unref(reply->writer);
-	g_free(reply);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-send_event_cb(VssWriterRegistry *registry,
-	      VssRegisteredWriter *writer,
-	      guint64 serial,
-	      guint event,
-	      const gchar *backup_path,
-	      GVariant *details,
-	      gpointer user_data)
-{
-	Fixture *fixture = user_data;
-	WriterScript *script = g_hash_table_lookup(fixture->scripts, writer);
-	Reply *reply = NULL;
-
-	g_ptr_array_add(fixture->log,
-			g_strdup_printf("%s:%s",
-					vss_registered_writer_get_name(writer),
-					vss_writer_event_to_signal_name(event)));
-	g_assert_true(g_variant_lookup(details, "snapshot-set-id", "&s", NULL));
-	if (event == VSS_WRITER_EVENT_FREEZE)
-		g_assert_true(g_variant_lookup(details, "timeout-ms", "u", NULL));
-	if (event == VSS_WRITER_EVENT_POST_SNAPSHOT) {
-		g_autoptr(GVariant) snapshots =
-		    g_variant_lookup_value(details, "snapshots", G_VARIANT_TYPE("a{ss}"));
-		g_assert_nonnull(snapshots);
-	}
-
-	if (script != NULL && script->hang_at == (gint)event)
-		return;
-	reply = g_new0(Reply, 1);
-	reply->fixture = fixture;
-	reply->writer = g_object_ref(writer);
-	reply->serial = serial;
-	if (script != NULL && script->fail_at == (gint)event)
-		reply->failure = script->failure;
-	g_idle_add(reply_idle_cb, reply);
-}
-
-static VssRegisteredWriter *
-add_writer(Fixture *fixture, const gchar *name, gint fail_at, gint hang_at, guint freeze_ms)
-{
-	g_autoptr(GError) error = NULL;
-	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	g_autoptr(GVariant) options_v = NULL;
-	VssRegisteredWriter *writer = NULL;
-	WriterScript *script = g_new0(WriterScript, 1);
-
-	if (freeze_ms > 0) {
-		g_variant_builder_add(&options,
-				      "{sv}",
-				      "freeze-timeout-ms",
-				      g_variant_new_uint32(freeze_ms));
-		g_variant_builder_add(&options,
-				      "{sv}",
-				      "event-timeout-ms",
-				      g_variant_new_uint32(freeze_ms));
-	}
-	/* the registry does not take the floating reference */
-	options_v = g_variant_ref_sink(g_variant_builder_end(&options));
-	writer = vss_writer_registry_add(fixture->registry, name, ":1.1", 0, options_v, &error);
-	g_assert_no_error(error);
-	script->fail_at = fail_at;
-	script->hang_at = hang_at;
-	script->failure = VSS_WRITER_FAILURE_RETRYABLE;
-	g_hash_table_insert(fixture->scripts, writer, script);
-	g_ptr_array_add(fixture->writers, writer);
-	return writer;
-}
-
-static void
-fixture_setup(Fixture *fixture, gconstpointer data)
-{
-	g_autoptr(GError) error = NULL;
-
-	fixture->state_dir = g_dir_make_tmp("vss-test-XXXXXX", &error);
-	g_assert_no_error(error);
-	fixture->registry = vss_writer_registry_new();
-	fixture->provider = vss_fake_provider_new();
-	fixture->store = vss_snapshot_store_new(fixture->state_dir, &error);
-	g_assert_no_error(error);
-	fixture->coordinator =
-	    vss_coordinator_new(fixture->registry, VSS_PROVIDER(fixture->provider), fixture->store);
-	fixture->log = g_ptr_array_new_with_free_func(g_free);
-	fixture->scripts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	fixture->writers = g_ptr_array_new_with_free_func(g_object_unref);
-	fixture->strings = g_ptr_array_new_with_free_func(g_free);
-	g_signal_connect(fixture->registry, "send-event", G_CALLBACK(send_event_cb), fixture);
-}
-
-static void
-rm_rf(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const gchar *name = NULL;
-	if (dir != NULL) {
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree gchar *child = g_build_filename(path, name, NULL);
-			rm_rf(child);
-		}
-	}
-	g_remove(path);
-}
-
-static void
-fixture_teardown(Fixture *fixture, gconstpointer data)
-{
-	/* let idle replies and provider threads settle */
-	while (g_main_context_iteration(NULL, FALSE))
-		;
-	g_signal_handlers_disconnect_by_data(fixture->registry, fixture);
-	g_clear_object(&fixture->coordinator);
-	g_clear_object(&fixture->store);
-	g_clear_object(&fixture->provider);
-	g_ptr_array_unref(fixture->writers);
-	g_clear_object(&fixture->registry);
-	g_ptr_array_unref(fixture->log);
-	g_hash_table_unref(fixture->scripts);
-	g_ptr_array_unref(fixture->strings);
-	rm_rf(fixture->state_dir);
-	g_free(fixture->state_dir);
-}
-
-/* ---- driving a backup --------------------------------------------------------- */
-
-static void
-store_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GAsyncResult **out = user_data;
-	*out = g_object_ref(res);
-}
-
-static GAsyncResult *
-wait_for(GAsyncResult **res)
-{
-	while (*res == NULL)
-		g_main_context_iteration(NULL, TRUE);
-	return *res;
-}
-
-typedef void (*OpFunc)(VssBackupSession *, GAsyncReadyCallback, gpointer);
-
-/* runs one long call to its end; returns its error or NULL */
-static GError *
-run_op(VssBackupSession *backup, OpFunc func)
-{
-	g_autoptr(GAsyncResult) res = NULL;
-	GError *error = NULL;
-	func(backup, store_result_cb, &res);
-	vss_backup_session_operation_finish(backup, wait_for(&res), &error);
-	return error;
-}
-
-static void
-release(VssBackupSession *backup)
-{
-	g_autoptr(GAsyncResult) res = NULL;
-	g_autoptr(GError) error = NULL;
-	vss_backup_session_release_async(backup, "test", store_result_cb, &res);
-	g_assert_true(vss_backup_session_operation_finish(backup, wait_for(&res), &error));
-	g_assert_no_error(error);
-}
-
-static void
-gather(VssBackupSession *backup)
-{
-	g_autoptr(GAsyncResult) res = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) writers = NULL;
-	vss_backup_session_gather_writer_metadata_async(backup, store_result_cb, &res);
-	writers = vss_backup_session_gather_writer_metadata_finish(backup, wait_for(&res), &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(writers);
-}
-
-/* a backup made ready for DoSnapshotSet on the given volumes */
-static VssBackupSession *
-prepared_backup(Fixture *fixture, const gchar *const *volumes, const gchar *context)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *set_id = NULL;
-	VssBackupSession *backup =
-	    vss_coordinator_create_backup(fixture->coordinator, "/test/BackupComponents/1");
-
-	g_assert_true(vss_backup_session_initialize_for_backup(backup, &error));
-	if (context != NULL)
-		g_assert_true(vss_backup_session_set_context(backup, context, &error));
-	gather(backup);
-	set_id = vss_backup_session_start_snapshot_set(backup, &error);
-	g_assert_no_error(error);
-	for (guint i = 0; volumes != NULL && volumes[i] != NULL; i++) {
-		g_autofree gchar *snapshot_id G_GNUC_UNUSED =
-		    vss_backup_session_add_to_snapshot_set(backup, volumes[i], &error);
-		g_assert_no_error(error);
-	}
-	g_assert_null(run_op(backup, vss_backup_session_prepare_for_backup_async));
-	return backup;
-}
-
-/* the events @name received, in order, joined by spaces; @fixture keeps the
- * string, so that assertions can use it in place */
-static const gchar *
-events_of(Fixture *fixture, const gchar *name)
-{
-	g_autoptr(GString) str = g_string_new(NULL);
-	g_autofree gchar *prefix = g_strconcat(name, ":", NULL);
-	for (guint i = 0; i < fixture->log->len; i++) {
-		const gchar *entry = g_ptr_array_index(fixture->log, i);
-		if (!g_str_has_prefix(entry, prefix))
-			continue;
-		if (str->len > 0)
-			g_string_append_c(str, ' ');
-		g_string_append(str, entry + strlen(prefix));
-	}
-	g_ptr_array_add(fixture->strings, g_string_free(g_steal_pointer(&str), FALSE));
-	return g_ptr_array_index(fixture->strings, fixture->strings->len - 1);
-}
-
-static const gchar *const one_volume[] = {"/fake/a", NULL};
-static const gchar *const two_volumes[] = {"/fake/a", "/fake/b", NULL};
+#include "test-coordinator-fixture.h"
 
 /* ---- tests -------------------------------------------------------------------- */
 
@@ -1028,17 +761,63 @@ test_pending_events_limit(Fixture *fixture, gconstpointer data)
 		g_object_unref(backups[i]);
 		g_object_unref(results[i]);
 	}
-	for (guint i = 0; i < fixture->log->len; i++) {
-		const gchar *entry = g_ptr_array_index(fixture->log, i);
-		if (g_strcmp0(entry, "silent:Identify") == 0)
-			n_silent++;
-		if (g_strcmp0(entry, "quick:Identify") == 0)
-			n_quick++;
+	for (guint i = 0; i < fixture->events->len; i++) {
+		SentEvent *event = g_ptr_array_index(fixture->events, i);
+		if (event->event != VSS_WRITER_EVENT_IDENTIFY)
+			continue;
+		n_silent += g_strcmp0(event->writer, "silent") == 0;
+		n_quick += g_strcmp0(event->writer, "quick") == 0;
 	}
 	/* one Identify was withheld from the writer that had too many */
 	g_assert_cmpuint(n_silent, ==, VSS_WRITER_PENDING_EVENTS_MAX);
 	g_assert_cmpuint(n_quick, ==, VSS_WRITER_PENDING_EVENTS_MAX + 1);
 	g_assert_cmpuint(vss_registered_writer_get_n_pending(silent), ==, 0);
+}
+
+/* rule 2: a writer that timed out in PostSnapshot has not completed it:
+ * AbortBackup sends it Abort, once, and none to the writer that
+ * acknowledged PostSnapshot; the snapshot, sealed meanwhile, is deleted */
+static void
+test_post_snapshot_timeout_gets_abort(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(VssBackupSession) backup = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) statuses = NULL;
+	VssBackupWriterStatus *slow_status = NULL;
+	VssSnapshotSet *set = NULL;
+
+	add_writer(fixture, "slow", -1, VSS_WRITER_EVENT_POST_SNAPSHOT, 100);
+	add_writer(fixture, "ok", -1, -1, 0);
+	backup = prepared_backup(fixture, one_volume, NULL);
+	error = run_op(backup, vss_backup_session_do_snapshot_set_async);
+	g_assert_error(error, VSS_ERROR, VSS_ERROR_WRITER_FAILURE);
+	g_assert_cmpuint(vss_backup_session_get_state(backup),
+			 ==,
+			 VSS_BACKUP_STATE_SNAPSHOT_FAILED);
+	set = vss_backup_session_get_snapshot_set(backup);
+	g_assert_cmpuint(n_existing(fixture, set), ==, 1);
+	/* docs/design.md §4c: sealed whatever the answers */
+	g_assert_true(
+	    vss_fake_provider_is_sealed(fixture->provider,
+					((VssSnapshotInfo *)set->snapshots->pdata[0])->id));
+	statuses = vss_backup_session_gather_writer_status(backup, NULL);
+	slow_status = g_ptr_array_index(statuses, 0);
+	g_assert_cmpuint(slow_status->state, ==, VSS_WRITER_STATE_FAILED_AT_POST_SNAPSHOT);
+	g_assert_cmpuint(slow_status->failure, ==, VSS_WRITER_FAILURE_TIMEOUT);
+
+	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
+	g_assert_null(run_op(backup, vss_backup_session_abort_backup_async));
+	g_assert_cmpuint(vss_backup_session_get_state(backup), ==, VSS_BACKUP_STATE_ABORTED);
+	g_assert_cmpuint(n_existing(fixture, set), ==, 0);
+	release(backup);
+	g_assert_cmpstr(events_of(fixture, "slow"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot Freeze Thaw PostSnapshot "
+			"Abort BackupShutdown");
+	g_assert_cmpstr(events_of(fixture, "ok"),
+			==,
+			"Identify PrepareForBackup PrepareForSnapshot Freeze Thaw PostSnapshot "
+			"BackupShutdown");
 }
 
 int
@@ -1077,6 +856,8 @@ main(int argc, char **argv)
 	ADD("/coordinator/writer-vanishes-in-freeze", test_writer_vanishes_in_freeze);
 	ADD("/coordinator/writer-vanishes-between-events", test_writer_vanishes_between_events);
 	ADD("/coordinator/writer-options", test_writer_options);
+	ADD("/coordinator/rule2-post-snapshot-timeout-gets-abort",
+	    test_post_snapshot_timeout_gets_abort);
 #undef ADD
 	return g_test_run();
 }
