@@ -32,31 +32,6 @@ void G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN violation(const gchar *format, ...)
 	abort();
 }
 
-/*
- * A broken promise the service is known to break (fuzz/README.md, "Known
- * bugs"): reported, and a violation only with FUZZ_KNOWN_BUGS=fail, so that
- * a long run can look for new ones. Each has a reproducer in
- * fuzz/known-bugs/.
- */
-gboolean
-known_bugs_fail(void)
-{
-	return g_strcmp0(g_getenv("FUZZ_KNOWN_BUGS"), "fail") == 0;
-}
-
-void G_GNUC_PRINTF(1, 2) known_bug(const gchar *format, ...)
-{
-	g_autofree gchar *message = NULL;
-	va_list args;
-
-	va_start(args, format);
-	message = g_strdup_vprintf(format, args);
-	va_end(args);
-	if (known_bugs_fail())
-		violation("%s", message);
-	step_log("  KNOWN BUG: %s\n", message);
-}
-
 /* criticals are failed g_return_if_fail()s, warnings unexpected failures:
  * both are bugs here; the service's chatter is noise unless asked for */
 GLogWriterOutput

@@ -265,12 +265,6 @@ gboolean
 writer_registered(Writer *w);
 gboolean
 backup_busy(Backup *b);
-/* known service bugs are logged, not violations, unless FUZZ_KNOWN_BUGS=fail */
-void G_GNUC_PRINTF(1, 2) known_bug(const gchar *format, ...);
-/* FUZZ_KNOWN_BUGS=fail: steps that would crash the service on a known bug
- * are taken, and known bugs are violations */
-gboolean
-known_bugs_fail(void);
 
 /* ---- fuzz-clock.c: a monotonic clock that only steps move -------------------------------- */
 

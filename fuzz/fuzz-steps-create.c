@@ -162,17 +162,6 @@ check_made(Fuzz *f, Call *call)
 	Backup *b = call->backup;
 
 	if (n_existing(f, set) != set->snapshots->len || !set->complete) {
-		/* fuzz/README.md, known bugs */
-		if (b->abort_requested) {
-			known_bug("§4b: CreateSnapshotSet of backup %u, aborted after its set "
-				  "was made (its caller left), returned set %s as made; %u of its "
-				  "%u snapshots exist",
-				  b->index,
-				  set->id,
-				  n_existing(f, set),
-				  set->snapshots->len);
-			return;
-		}
 		violation("§4b: CreateSnapshotSet of backup %u returned set %s, %scomplete, "
 			  "with %u of its %u snapshots",
 			  b->index,

@@ -216,26 +216,31 @@ pick_serial(Writer *w, guint8 kind)
 	}
 }
 
-/* the snapshot of @b's set nearest above @path; among those of subvolumes
- * that hold one of @w's paths when @seen_only */
+/* the snapshot of @b's set nearest above @path (§4c) */
 static VssSnapshotInfo *
-target_snapshot(Fuzz *f, Writer *w, Backup *b, const gchar *path, gboolean seen_only)
+target_snapshot(Backup *b, const gchar *path)
 {
 	VssSnapshotSet *set = vss_backup_session_get_snapshot_set(b->session);
 	VssSnapshotInfo *best = NULL;
 
 	for (guint i = 0; i < set->snapshots->len; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(set->snapshots, i);
-		g_autoptr(GHashTable) keys =
-		    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		g_hash_table_add(keys, scope_path_key(f, info->source_path));
-		if (!info->created || !path_under(path, info->source_path) ||
-		    (seen_only && !scope_concerned(f, w, keys)))
+		if (!info->created || !path_under(path, info->source_path))
 			continue;
 		if (best == NULL || strlen(info->source_path) > strlen(best->source_path))
 			best = info;
 	}
 	return best;
+}
+
+/* whether @path lies in a subvolume below @target's that is not in the set:
+ * the snapshot holds an empty placeholder there */
+static gboolean
+below_placeholder(Fuzz *f, VssSnapshotInfo *target, const gchar *path)
+{
+	g_autofree gchar *key = scope_path_key(f, path);
+	g_autofree gchar *target_key = scope_path_key(f, target->source_path);
+	return key != NULL && g_strcmp0(key, target_key) != 0;
 }
 
 /* the writer's PostSnapshot @serial, if the service awaits it now: sent,
@@ -266,7 +271,6 @@ foresee(Fuzz *f, Writer *w, Call *call, guint64 serial, gboolean canonical, FdKi
 	g_autoptr(GHashTable) keys = NULL;
 	g_autoptr(GPtrArray) affected = NULL;
 	VssSnapshotInfo *target = NULL;
-	VssSnapshotInfo *nearest = NULL;
 	const gchar *relative = NULL;
 	gboolean inside = FALSE;
 
@@ -287,17 +291,9 @@ foresee(Fuzz *f, Writer *w, Call *call, guint64 serial, gboolean canonical, FdKi
 		inside |= path_under(call->file_path, g_ptr_array_index(affected, i));
 	if (!inside)
 		return VSS_ERROR_NOT_AUTHORIZED;
-	target = target_snapshot(f, w, b, call->file_path, TRUE);
-	nearest = target_snapshot(f, w, b, call->file_path, FALSE);
+	target = target_snapshot(b, call->file_path);
 	if (target == NULL)
 		return VSS_ERROR_NOT_AUTHORIZED;
-	if (target != nearest)
-		known_bug("§4c: %s goes into the snapshot of %s, not into that of %s, the set's "
-			  "subvolume nearest above it (none of writer %u's paths lies there)",
-			  call->file_path,
-			  target->source_path,
-			  nearest->source_path,
-			  w->index);
 	relative = call->file_path + strlen(target->source_path);
 	relative += relative[0] == '/';
 	if (relative[0] == '\0' || g_str_equal(relative, ".vss-snapshots") ||
@@ -309,6 +305,9 @@ foresee(Fuzz *f, Writer *w, Call *call, guint64 serial, gboolean canonical, FdKi
 	call->relative_path = g_strdup(relative);
 	if (t->added_bytes + call->size > GIB)
 		return VSS_ERROR_LIMIT_REACHED;
+	/* the provider refuses it, and the size is given back */
+	if (below_placeholder(f, target, call->file_path))
+		return VSS_ERROR_INVALID_ARGUMENT;
 	t->added_bytes += call->size;
 	return EXPECT_SUCCESS;
 }
@@ -335,19 +334,6 @@ op_add_backup_file(Fuzz *f)
 	if (!writer_registered(w))
 		return;
 	serial = pick_serial(w, serial_byte);
-	/* the root of a subvolume as the place: vss-backup-snapshot.c reads
-	 * past the end of the path (fuzz/README.md, known bugs) */
-	if ((path_byte & 7) == 2 && !known_bugs_fail()) {
-		const gchar *const *bases = w->paths[0] != NULL ? (const gchar *const *)w->paths
-								: default_bases;
-		const gchar *base = bases[(path_byte >> 3) % g_strv_length((gchar **)bases)];
-		g_autofree gchar *root = volume_root(f, base);
-		if (g_strcmp0(root, base) == 0) {
-			step_log("  AddBackupFile of the subvolume root %s: skipped, a known bug\n",
-				 base);
-			return;
-		}
-	}
 	call = call_new(f, CALL_ADD_FILE, NULL);
 	call->writer = w->index;
 	call->file_path = file_path(f, w, path_byte, &canonical);

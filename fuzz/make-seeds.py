@@ -1,6 +1,5 @@
 #!/usr/bin/python3
-"""Writes the hand-made seeds of fuzz-coordinator into corpus/coordinator/,
-and the reproducers of known service bugs into known-bugs/.
+"""Writes the hand-made seeds of fuzz-coordinator into corpus/coordinator/.
 
 Each seed is a short script in the fuzzer's input format (fuzz/README.md):
 one opcode byte per step, then that step's argument bytes. Keep the opcode
@@ -335,19 +334,19 @@ SEEDS = {
     call('init_backup') + call('gather') + reply(0) + call('start_set') + add(0, '/fake/a') +
     call('prepare') + reply(0) + call('do_snapshot_set') + reply(0) + reply(0) + reply(0) +
     add_file(0) + reply(0, 0, 'retryable') + add_file(0) + call('abort') + call('release'),
-}
-
-# reproducers of service bugs the fuzzer only reports (fuzz/README.md,
-# "Known bugs"): FUZZ_KNOWN_BUGS=fail makes them violations
-KNOWN_BUGS = {
-    'create-cancel-during-backup-complete': register('hang_at', 'BackupComplete') +
+    # the service bugs the fuzzer found (fuzz/README.md, "Bugs it found")
+    'bug-create-cancel-during-backup-complete': register('hang_at', 'BackupComplete') +
     create_set(('a',), persistent=True) + cancel_create(),
-    'create-leaks-its-backup': create_set(('a',), writers=False),
-    'files-subvolume-root-read-past-path': register_paths(['/fake/c'], 'hang_at', 'PostSnapshot') +
+    'bug-create-leaks-its-backup': create_set(('a',), writers=False),
+    'bug-files-subvolume-root-read-past-path':
+    register_paths(['/fake/c'], 'hang_at', 'PostSnapshot') +
     prepared(paths=('/fake/c',)) + call('do_snapshot_set') + add_file(0, form='itself') +
     reply(0) + call('release'),
-    'files-nested-outer-snapshot': register_paths(['/fake/a'], 'hang_at', 'PostSnapshot') +
+    'bug-files-nested-outer-snapshot': register_paths(['/fake/a'], 'hang_at', 'PostSnapshot') +
     prepared(paths=('/fake/a', '/fake/a/nested')) + call('do_snapshot_set') +
+    add_file(0, form='nested') + reply(0) + call('release'),
+    'files-nested-not-in-the-set': register_paths(['/fake/a'], 'hang_at', 'PostSnapshot') +
+    prepared(paths=('/fake/a',)) + call('do_snapshot_set') +
     add_file(0, form='nested') + reply(0) + call('release'),
 }
 
@@ -363,7 +362,6 @@ def write(seeds, out, prefix):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     write(SEEDS, os.path.join(here, 'corpus', 'coordinator'), 'seed-')
-    write(KNOWN_BUGS, os.path.join(here, 'known-bugs'), '')
 
 
 if __name__ == '__main__':

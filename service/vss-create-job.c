@@ -16,8 +16,7 @@ typedef struct {
 	GPtrArray *volumes; /* of VssVolume, in the order of the paths */
 	GError *error;	    /* what the call fails with, once the backup is ended */
 	gulong cancelled_id;
-	gboolean prepared;   /* PrepareForBackup was sent: an abort has something to do */
-	gboolean completing; /* BackupComplete was sent: the set is made, whatever follows */
+	gboolean prepared; /* PrepareForBackup was sent: an abort has something to do */
 } VssCreateJob;
 
 static void
@@ -103,11 +102,10 @@ vss_create_job_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 {
 	VssCreateJob *job = user_data;
 
-	/* a DoSnapshotSet in flight is cancelled now, not after it (rule 11);
-	 * its failure then ends the job. Once BackupComplete is sent the set is
-	 * made: it is kept or, of context "backup", deleted with the caller's
-	 * other sets (vss-manager.c), as after the long form's BackupComplete */
-	if (job->prepared && !job->completing)
+	/* a DoSnapshotSet or BackupComplete in flight is cancelled now, not
+	 * after it (rules 8 and 11, as the long form's requester leaving); its
+	 * end then ends the job */
+	if (job->prepared)
 		vss_backup_session_abort_backup_async(job->session, NULL, NULL);
 }
 
@@ -122,6 +120,14 @@ vss_create_job_completed_cb(GObject *source, GAsyncResult *res, gpointer user_da
 	 * made, and the failure shows in the writer's State */
 	if (!vss_backup_session_operation_finish(job->session, res, &error))
 		g_message("CreateSnapshotSet: %s", error->message);
+	/* the caller left during BackupComplete: the set went with the abort */
+	if (g_cancellable_is_cancelled(g_task_get_cancellable(task))) {
+		vss_create_job_fail(task,
+				    g_error_new_literal(VSS_ERROR,
+							VSS_ERROR_ABORTED,
+							"the caller left during BackupComplete"));
+		return;
+	}
 	vss_backup_session_keep_set(job->session);
 	vss_create_job_release(task, "CreateSnapshotSet is done");
 }
@@ -139,7 +145,6 @@ vss_create_job_snapshot_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	}
 	if (vss_create_job_check_cancelled(task))
 		return;
-	job->completing = TRUE;
 	vss_backup_session_backup_complete_async(job->session, vss_create_job_completed_cb, task);
 }
 

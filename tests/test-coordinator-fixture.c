@@ -445,11 +445,3 @@ assert_nothing_left(Fixture *fixture)
 	g_assert_cmpuint(backups->len, ==, 0);
 	g_assert_null(vss_set_lock_get_holder(vss_coordinator_get_set_lock(fixture->coordinator)));
 }
-
-void
-known_service_bug(const gchar *what)
-{
-	if (g_strcmp0(g_getenv("VSS_TEST_KNOWN_BUGS"), "fail") == 0)
-		g_error("service bug: %s", what);
-	g_test_incomplete(what);
-}

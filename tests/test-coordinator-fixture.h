@@ -152,13 +152,6 @@ n_existing(Fixture *fixture, VssSnapshotSet *set);
 void
 assert_nothing_left(Fixture *fixture);
 
-/* this test has just reproduced a service bug, @what: it is reported as a
- * TODO (an expected failure), so that the suite stays green until the
- * service is fixed; with VSS_TEST_KNOWN_BUGS=fail in the environment it
- * fails. The test returns after calling this. */
-void
-known_service_bug(const gchar *what);
-
 extern const gchar *const one_volume[];
 extern const gchar *const two_volumes[];
 

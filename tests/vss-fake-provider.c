@@ -273,6 +273,19 @@ vss_fake_provider_snapshot_is_sealed(VssProvider *provider, VssSnapshotInfo *inf
 
 /* what the btrfs provider refuses of a place inside a snapshot: no "..",
  * no ".", no empty component, not absolute */
+/* whether @relative_path in the snapshot of @source_path lies in another
+ * volume (nested below @source_path) */
+static gboolean
+fake_below_nested_volume(VssFakeProvider *self,
+			 const gchar *source_path,
+			 const gchar *relative_path)
+{
+	g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&self->mutex);
+	g_autofree gchar *path = g_build_filename(source_path, relative_path, NULL);
+	g_autofree gchar *root = fake_volume_root_of(self, path);
+	return root != NULL && g_strcmp0(root, source_path) != 0;
+}
+
 static gboolean
 fake_relative_path_ok(const gchar *relative)
 {
@@ -353,6 +366,17 @@ vss_fake_provider_add_file(VssProvider *provider,
 				    VSS_ERROR,
 				    VSS_ERROR_INVALID_ARGUMENT,
 				    "the descriptor is not a regular file");
+		return FALSE;
+	}
+	/* as on btrfs: a nested subvolume is an empty placeholder in the
+	 * snapshot, in which nothing can be made */
+	if (fake_below_nested_volume(self, info->source_path, relative_path)) {
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_INVALID_ARGUMENT,
+			    "%s/%s is in a subvolume that is not in the snapshot set",
+			    info->source_path,
+			    relative_path);
 		return FALSE;
 	}
 	/* only the head: the cap's tests add sparse files of a GiB */
