@@ -419,9 +419,16 @@ class UserTest(BackupToolsTestCase):
 
     def test_borg(self):
         self.run_tool('borg', 'init', '--encryption', 'none', env=self.env, user=self.user)
-        _, snapshot = self.as_user('sh', '-c', 'cd {} && borg create ::first .')
+        self.as_user('sh', '-c', 'cd {} && borg create ::first .', persistent=False)
+        result, snapshot = self.as_user('sh', '-c',
+                                        'cd {} && borg create --list --filter=AME ::second .')
+        # borg keys its file cache on the real path of the directory it was
+        # started in (getcwd), new with each snapshot: it reads every file
+        # again (and stores no chunk twice); --in-place avoids that for root
+        listed = sorted(line for line in result.stderr.splitlines() if line[:2] == 'A ')
+        self.assertEqual(listed, ['A c.bin', 'A notes/a.txt', 'A notes/old/b.txt'])
         target = self.empty_dir('restore', owner=self.user)
-        self.run_tool('borg', 'extract', '::first', env=self.env, cwd=target, user=self.user)
+        self.run_tool('borg', 'extract', '::second', env=self.env, cwd=target, user=self.user)
         self.assertSameTree(target, snapshot)
 
     def test_snapshot_path_stays_closed(self):

@@ -576,11 +576,56 @@ class CommandTest(VssctlTestCase):
         self.assertEqual(self.snapshots_on_disk(volume), [])
         btrfsutil.delete_subvolume(inner, recursive=True)
 
-        # the same inside COMMAND's namespace: a failure there aborts
+        # a failing COMMAND aborts as without --in-place
         result = self.vssctl('create', '--persistent', '--in-place', volume, '--', 'false')
         self.assertExit(result, 4)
         self.assertEqual(self.snapshots_on_disk(volume), [])
         self.assertEqual(self.records(), [])
+
+    def test_in_place_refuses_a_path_replaced_after_the_snapshot(self):
+        volume = self.subvolume('data', {'table': b'rows'})
+        moved = volume + '-moved'
+        self.subvolumes.append(moved)
+
+        def thaw(writer, event):
+            os.rename(volume, moved)
+            subprocess.run(['btrfs', '-q', 'subvolume', 'create', volume], check=True)
+            writer.ack(event.serial)
+
+        self.writer('db', options={'paths': [volume]}, script={'Thaw': thaw})
+        marker = os.path.join(self.state_dir, 'ran')
+        result = self.vssctl('create', '--in-place', volume, '--', 'touch', marker)
+        self.assertExit(result, 4)
+        self.assertIn(f'{volume} is no longer the subvolume that was snapshotted', result.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(self.snapshots_on_disk(moved), [])
+        self.assertEqual(self.records(), [])
+
+    def test_in_place_needs_the_subvolumes_between_nested_paths(self):
+        # data/middle is a subvolume of its own, not in the set: in the
+        # snapshot of data it is an empty directory, so data/middle/inner
+        # cannot be reached there; COMMAND's namespace says so, and the
+        # backup is aborted before COMMAND runs
+        volume = self.subvolume('data')
+        middle = os.path.join(volume, 'middle')
+        inner = os.path.join(middle, 'inner')
+        for path in (middle, inner):
+            subprocess.run(['btrfs', '-q', 'subvolume', 'create', path], check=True)
+        self.subvolumes[-1:-1] = [inner, middle]
+        marker = os.path.join(self.state_dir, 'ran')
+        result = self.vssctl('create', '--in-place', volume, inner, '--', 'touch', marker)
+        self.assertExit(result, 4)
+        self.assertIn(f'--in-place: {inner} is not in the snapshot of {volume}: add the '
+                      'subvolumes between them to the set', result.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        self.assertEqual(self.snapshots_on_disk(inner), [])
+
+        # with it, all three are in place
+        result = self.vssctl('create', '--in-place', inner, volume, middle, '--', 'sh', '-c',
+                             'grep -c " %s" /proc/self/mountinfo' % volume)
+        self.assertExit(result, 0)
+        self.assertEqual(result.stdout, '3\n')
 
 
 class SnapshotCommandTest(VssctlTestCase):

@@ -404,6 +404,18 @@ vssctl_in_place_check(VssCtlInPlace *self, GError **error)
 			    g_strerror(report.errsv));
 		break;
 	case VSSCTL_IN_PLACE_STEP_OPEN:
+		/* a subvolume between the two that is not in the set is an
+		 * empty directory in the snapshot of the outer one */
+		if (report.errsv == ENOENT && self->mounts[report.mount].parent >= 0) {
+			g_set_error(error,
+				    VSSCTL_ERROR,
+				    VSSCTL_EXIT_COMMAND_FAILED,
+				    "--in-place: %s is not in the snapshot of %s: add the "
+				    "subvolumes between them to the set",
+				    source,
+				    self->mounts[self->mounts[report.mount].parent].source);
+			break;
+		}
 		g_set_error(error,
 			    VSSCTL_ERROR,
 			    VSSCTL_EXIT_COMMAND_FAILED,
