@@ -568,7 +568,41 @@ vss_btrfs_provider_snapshot_exists(VssProvider *provider, VssSnapshotInfo *info,
 static gint
 vss_btrfs_provider_open_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
 {
-	return vss_btrfs_open_record_snapshot(info, error);
+	g_auto(VssFd) fd = vss_btrfs_open_record_snapshot(info, error);
+	g_auto(VssFd) tree_fd = -1;
+	struct mount_attr attr = {
+	    .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	};
+	gint root_fd;
+
+	if (fd < 0)
+		return -1;
+	/* a descriptor on the live mount would let the user run set-user-ID
+	 * programs of the snapshot with their owner's rights (docs/design.md
+	 * §6a): a detached copy of the mount that holds only the snapshot,
+	 * nosuid, nodev and read-only, lives as long as the descriptor */
+	tree_fd = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree_fd < 0 || mount_setattr(tree_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+		gint errsv = errno;
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot open %s on a private mount: %s",
+			    info->snapshot_path,
+			    g_strerror(errsv));
+		return -1;
+	}
+	root_fd = openat(tree_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
+		gint errsv = errno;
+		g_set_error(error,
+			    VSS_ERROR,
+			    VSS_ERROR_PROVIDER_FAILURE,
+			    "cannot open %s: %s",
+			    info->snapshot_path,
+			    g_strerror(errsv));
+	}
+	return root_fd;
 }
 
 static gboolean

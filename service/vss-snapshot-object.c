@@ -146,7 +146,8 @@ vss_snapshot_object_open_uid_cb(GObject *source, GAsyncResult *res, gpointer use
 	VssBusContext *ctx = call->ctx;
 	g_autoptr(GError) error = NULL;
 	VssSnapshotSet *set = NULL;
-	const gchar *details[] = {"snapshot", NULL, NULL};
+	const gchar *details[] = {"snapshot", NULL, "subvolume", NULL, NULL};
+	VssSnapshotInfo *info = NULL;
 	GDBusMethodInvocation *invocation = NULL;
 	GCancellable *cancellable = NULL;
 	guint uid = 0;
@@ -161,8 +162,19 @@ vss_snapshot_object_open_uid_cb(GObject *source, GAsyncResult *res, gpointer use
 		vss_snapshot_object_open_now(ctx, call->invocation, call->path, call->snapshot_id);
 		return;
 	}
-	/* anyone else needs the right to manage every snapshot */
-	details[1] = call->snapshot_id;
+	/* anyone else needs the right to manage every snapshot; the admin sees
+	 * what would be opened, as for Delete */
+	info = set != NULL ? vss_snapshot_set_find(set, call->snapshot_id) : NULL;
+	if (info == NULL) {
+		g_dbus_method_invocation_return_error(call->invocation,
+						      VSS_ERROR,
+						      VSS_ERROR_OBJECT_NOT_FOUND,
+						      "snapshot %s is gone",
+						      call->snapshot_id);
+		return;
+	}
+	details[1] = info->snapshot_path;
+	details[3] = info->source_path;
 	invocation = call->invocation;
 	cancellable = call->cancellable;
 	vss_authority_check_async(ctx->authority,

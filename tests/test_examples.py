@@ -12,6 +12,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import tarfile
 import tempfile
 import time
 import unittest
@@ -40,14 +41,15 @@ class Program:
     """A program run as a subprocess. Its stdout and stderr are read without
     blocking; every wait has a deadline, and the test's cleanup kills it."""
 
-    def __init__(self, test, argv, label, env=None):
+    def __init__(self, test, argv, label, env=None, **popen):
         self.label = label
         self.out = b''
         self.err = b''
         # the environment holds DBUS_SYSTEM_BUS_ADDRESS (the test bus) and the
-        # uninstalled typelib's GI_TYPELIB_PATH and LD_LIBRARY_PATH
+        # uninstalled typelib's GI_TYPELIB_PATH and LD_LIBRARY_PATH; @popen
+        # may say as whom and where it runs (user, group, cwd, pass_fds)
         self.process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
         self.streams = {self.process.stdout: 'out', self.process.stderr: 'err'}
         for stream in self.streams:
             os.set_blocking(stream.fileno(), False)
@@ -96,6 +98,21 @@ class Program:
                 raise AssertionError(f'{line!r} never came; ' + self.describe())
             if time.monotonic() > deadline:
                 raise AssertionError(f'no {line!r} after {timeout} s; ' + self.describe())
+            self._pump(0.1)
+
+    def wait_for_match(self, pattern, timeout=READY_TIMEOUT_S):
+        """Waits for a line that matches @pattern (a regular expression); its match."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.lines:
+                match = re.fullmatch(pattern, line)
+                if match:
+                    return match
+            if not self.streams and self.process.poll() is not None:
+                raise AssertionError(f'no line like {pattern!r} came; ' + self.describe())
+            if time.monotonic() > deadline:
+                raise AssertionError(f'no line like {pattern!r} after {timeout} s; '
+                                     + self.describe())
             self._pump(0.1)
 
     def finish(self, timeout=RUN_TIMEOUT_S):
@@ -260,6 +277,53 @@ class MixedExamplesTest(ExampleFlows, VssTestCase):
     REQUESTER = 'python'
 
 
+class DesktopExamplesTest(VssTestCase):
+    """examples/home-backup.py and examples/notes.py where test_non_root.py
+    does not take them: run by root, a directory at a subvolume's root, a
+    directory that is not on btrfs."""
+
+    def test_home_backup_of_a_subvolume_root_with_notes(self):
+        volume = self.subvolume('home', {'todo': b'todo\n'})
+        notes = Program(self, [PYTHON, os.path.join(EXAMPLES, 'notes.py'),
+                               os.path.join(volume, 'notes')], 'notes writer')
+        self.assertEqual(notes.finish(), 1, notes.describe())
+        self.assertIn('cannot keep notes in', notes.stderr)  # no such directory yet
+        self.assertNotIn('Traceback', notes.stderr)
+        os.mkdir(os.path.join(volume, 'notes'))
+        notes = Program(self, [PYTHON, os.path.join(EXAMPLES, 'notes.py'),
+                               os.path.join(volume, 'notes')], 'notes writer')
+        notes.wait_for_line('ready')
+        archive = os.path.join(self.tmpdir, 'home.tar')
+        self.addCleanup(lambda: os.path.exists(archive) and os.unlink(archive))
+        backup = Program(self, [PYTHON, os.path.join(EXAMPLES, 'home-backup.py'),
+                                '--dir', volume, archive], 'home-backup')
+        self.assertEqual(backup.finish(), 0, backup.describe())
+        count = int(notes.wait_for_match(r'frozen: (\d+) notes').group(1))
+        with tarfile.open(archive) as tar:
+            names = sorted(tar.getnames())
+        # the subvolume's own snapshots (an empty directory in the snapshot)
+        # are left out; the notes are those written before the freeze
+        self.assertEqual(names, sorted(['.', './todo', './notes', './notes/index.sqlite',
+                                        *(f'./notes/note-{n}.txt'
+                                          for n in range(1, count + 1))]))
+        notes.wait_for_line('event: backup-shutdown')
+        self.assertEqual(notes.stop(), 0, notes.describe())
+        self.assertEqual(notes.lines[-1], 'unregistered')
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+
+    def test_home_backup_of_a_directory_not_on_btrfs(self):
+        # tmpfs, wherever / is: the test must not snapshot the machine's own /
+        if os.stat('/dev/shm').st_dev == os.stat('/').st_dev:
+            self.skipTest('/dev/shm is not a file system of its own')
+        archive = os.path.join(self.tmpdir, 'tmp.tar')
+        backup = Program(self, [PYTHON, os.path.join(EXAMPLES, 'home-backup.py'),
+                                '--dir', '/dev/shm', archive], 'home-backup')
+        self.assertEqual(backup.finish(), 1, backup.describe())
+        self.assertRegex(backup.stderr, r'cannot back up .*: .* is not the root of a btrfs '
+                                        r'subvolume')
+        self.assertFalse(os.path.exists(archive))
+
+
 class ReadmeSnippetTest(VssTestCase):
     """The README's writer snippets, run exactly as written."""
 
@@ -356,7 +420,8 @@ class ReadmeSnippetTest(VssTestCase):
 
     def test_python_open_snippet(self):
         volume = self.subvolume('data', {'rows': b'rows'})
-        snippet = self.snippet('python', 'open_sync(', {"'/srv/data'": repr(volume)})
+        snippet = self.snippet('python', 'delete_snapshot_set_sync(',
+                               {"'/srv/data'": repr(volume)})
         requester = Program(self, [PYTHON, snippet], 'README open snippet')
         self.assertEqual(requester.finish(), 0, requester.describe())
         self.assertEqual(requester.lines, [f"{volume} ['.vss-snapshots', 'rows']"])

@@ -40,6 +40,9 @@ CALL_ACTIONS = {
     'RegisterWriter': 'register-writer',
     'Snapshot.Delete': 'manage-snapshots',
     'DeleteSnapshotSet': 'manage-snapshots',
+    'CreateSnapshotSet': 'backup',
+    # of a set the caller does not own (docs/design.md §6a)
+    'Snapshot.Open': 'manage-snapshots',
 }
 
 
@@ -268,6 +271,10 @@ class PolkitTest(SecurityTestCase):
         super().setUp()
         self.volume = self.subvolume('v')
         self.set_ids = [self.persistent_set(self.volume) for _ in range(2)]
+        # root's set, for Open; CreateSnapshotSet makes one beside it
+        self.other_volume = self.subvolume('o')
+        self.open_set = self.persistent_set(self.other_volume)
+        [self.open_snapshot] = self.snapshots_on_disk(self.other_volume)
 
     def attempt_every_privileged_call(self, caller):
         """Makes each privileged call once as @caller; {call: error name or None}."""
@@ -279,6 +286,8 @@ class PolkitTest(SecurityTestCase):
 
         snapshot_path = next(p for p, props in self.snapshot_objects().items()
                              if props['SnapshotSetId'] == self.set_ids[0])
+        open_path = next(p for p, props in self.snapshot_objects().items()
+                         if props['SnapshotSetId'] == self.open_set)
         calls = {
             'CreateBackupComponents': caller.call_async(
                 VSS_PATH, MANAGER_IFACE, 'CreateBackupComponents', variant('(a{sv})', {})),
@@ -291,6 +300,11 @@ class PolkitTest(SecurityTestCase):
             'Snapshot.Delete': caller.call_async(snapshot_path, SNAPSHOT_IFACE, 'Delete'),
             'DeleteSnapshotSet': caller.call_async(
                 VSS_PATH, MANAGER_IFACE, 'DeleteSnapshotSet', variant('(s)', self.set_ids[1])),
+            # context backup: the set goes with the caller
+            'CreateSnapshotSet': self.create_snapshot_set(caller, [self.other_volume],
+                                                          {'context': 'backup'}),
+            'Snapshot.Open': caller.call_async(
+                open_path, SNAPSHOT_IFACE, 'Open', variant('(a{sv})', {}), fds=[]),
         }
         results = {}
         self.messages = {}
@@ -301,7 +315,10 @@ class PolkitTest(SecurityTestCase):
             except VssError as e:
                 results[name] = e.name
                 self.messages[name] = e.message
+            for fd in pending.fds:
+                os.close(fd)
         self.own_backup = own_backup
+        self.opened = calls['Snapshot.Open'].fds
         return results
 
     def check_denied(self, denied_action):
@@ -327,8 +344,16 @@ class PolkitTest(SecurityTestCase):
             self.assertEqual(self.objects_of('Writer', caller), [])
         if denied_action == 'manage-snapshots':
             self.assertEqual(len(self.snapshots_on_disk(self.volume)), 2)
-            self.assertEqual(len(self.records()), 2)
-            self.assertEqual(len([p for p in objects if '/Snapshot/' in p]), 2)
+            self.assertEqual(self.opened, [])
+            # root's set for Open, the caller's new one
+            self.assertEqual(len(self.records()), 2 + 2)
+            self.assertEqual(len([p for p in objects if '/Snapshot/' in p]), 2 + 2)
+        else:
+            self.assertEqual(len(self.opened), 1)
+        if denied_action == 'backup':
+            self.assertEqual(self.snapshots_on_disk(self.other_volume), [self.open_snapshot])
+        else:
+            self.assertEqual(len(self.snapshots_on_disk(self.other_volume)), 2)
         return results
 
     def test_backup_denied(self):
@@ -351,6 +376,12 @@ class PolkitTest(SecurityTestCase):
         self.assertEqual(self.snapshots_on_disk(self.volume), [])
         self.assertEqual(self.own_backup.state, 'restore-initialized')
         self.assertEqual(len(self.objects_of('Writer', caller)), 1)
+        self.assertEqual(len(self.opened), 1)
+        # the set CreateSnapshotSet made goes with its caller (context backup)
+        self.assertEqual(len(self.snapshots_on_disk(self.other_volume)), 2)
+        caller.close()
+        iterate_until(lambda: self.snapshots_on_disk(self.other_volume) == [self.open_snapshot],
+                      what='the set of context backup to go')
 
     def test_root_needs_no_polkit(self):
         self.allowed_now = []
@@ -366,7 +397,7 @@ class PolkitTest(SecurityTestCase):
         results = self.attempt_every_privileged_call(caller)
         self.assertEqual(results, {name: 'NotAuthorized' for name in CALL_ACTIONS})
         # listing is open to all (docs/design.md §6)
-        self.assertEqual(len(self.snapshot_objects(caller)), 2)
+        self.assertEqual(len(self.snapshot_objects(caller)), 3)
         self.assertTrue(caller.get_property(VSS_PATH, MANAGER_IFACE, 'Version'))
 
     def test_polkit_is_asked_for_the_caller_with_details(self):
@@ -406,6 +437,45 @@ class PolkitTest(SecurityTestCase):
                                       'snapshots': other_snapshot})
         # nobody asked for interaction here
         self.assertEqual({c[2] for c in checks}, {0})
+
+    def test_open_by_the_owner_needs_no_polkit(self):
+        # a set of nobody's (CreateSnapshotSet: nobody's by uid); root's set
+        self.allow('backup')
+        owner = self.nobody()
+        own_set, [own] = owner.create_snapshot_set([self.other_volume])
+        roots = next(p for p, props in self.snapshot_objects().items()
+                     if props['SnapshotSetId'] == self.open_set)
+        self.polkitd_mock.ClearCalls()
+        for client in (owner, self.nobody()):  # any connection of the owner's uid
+            os.close(client.open_snapshot(own))
+        self.assertEqual(self.polkit_checks(), [])
+        # another user, and nobody on root's set: manage-snapshots, refused
+        for client, snapshot in ((self.client(uid=OTHER_UID), own), (owner, roots)):
+            error = self.assertCallFails('NotAuthorized', client.open_snapshot, snapshot)
+            self.assertIn(ACTIONS['manage-snapshots'], error.message)
+        self.assertEqual([c[0] for c in self.polkit_checks()],
+                         [ACTIONS['manage-snapshots']] * 2)
+        # allowed to manage snapshots, both open any
+        self.allow('manage-snapshots')
+        os.close(self.client(uid=OTHER_UID).open_snapshot(own))
+        os.close(owner.open_snapshot(roots))
+        self.client().delete_snapshot_set(own_set)
+
+    def test_polkit_details_of_create_snapshot_set_and_open(self):
+        # what an admin's rule can look up (README: "Security model"): the
+        # paths, as for Snapshot.Delete
+        self.allow(*ACTIONS)
+        caller = self.nobody()
+        self.polkitd_mock.ClearCalls()
+        caller.create_snapshot_set([self.other_volume, self.volume], {'context': 'backup'})
+        path, props = next((p, props) for p, props in self.snapshot_objects().items()
+                           if props['SnapshotSetId'] == self.open_set)
+        os.close(caller.open_snapshot(path))
+        checks = self.polkit_checks()
+        self.assertEqual([c[0] for c in checks], [ACTIONS['backup'], ACTIONS['manage-snapshots']])
+        self.assertEqual(checks[0][1], {'subvolumes': f'{self.other_volume} {self.volume}'})
+        self.assertEqual(checks[1][1], {'snapshot': props['SnapshotPath'],
+                                        'subvolume': self.other_volume})
 
     def test_interactive_authorization_when_the_caller_allows_it(self):
         self.allow(*ACTIONS)

@@ -505,20 +505,22 @@ class CommandTest(VssctlTestCase):
         script = ('ls /proc/$$/fd; echo --; '
                   'printf "%s\\n" "$VSS_SNAPSHOT_PATH" "$VSS_SNAPSHOT_PATHS" "$1" '
                   '"$(cat {@A@}/f)" "$(cat "$2/f")"; '
-                  'ls "$(readlink /dev/fd/3)" 2>&1; id -u').replace('@A@', volumes[0])
+                  'readlink /dev/fd/3; ls @A@/.vss-snapshots 2>&1; id -u'
+                  ).replace('@A@', volumes[0])
         result = self.vssctl('create', *volumes, '--', 'sh', '-c', script, 'sh',
-                             '{%s}' % volumes[0], '{%s}' % volumes[1], cwd='/', **self.user.process_args())
+                             '{%s}' % volumes[0], '{%s}' % volumes[1], cwd='/',
+                             **self.user.process_args())
         self.assertExit(result, 0)
         fds, output = result.stdout.split('--\n')
         first, *lines = output.splitlines()
         # the snapshots, in the order of PATH…, and nothing else of vssctl's
         self.assertEqual(fds.split(), ['0', '1', '2', '3', '4'])
         self.assertEqual(first, '/dev/fd/3')
-        self.assertEqual(lines[:6], ['/dev/fd/3', '/dev/fd/4', '/dev/fd/3', 'A', 'B',
-                                     lines[5]])
-        # the snapshot's own path stays closed to the user
-        self.assertIn('Permission denied', lines[5])
-        self.assertEqual(lines[6], str(self.user.uid))
+        self.assertEqual(lines[:6], ['/dev/fd/3', '/dev/fd/4', '/dev/fd/3', 'A', 'B', '/'])
+        # the descriptor names no path (vssd's detached mount of the snapshot
+        # alone), and the snapshots' own paths stay closed to the user
+        self.assertIn('Permission denied', lines[6])
+        self.assertEqual(lines[7], str(self.user.uid))
         writer.wait_for('BackupShutdown')
         self.assertEqual(writer.names(), FULL_CYCLE)
         for volume in volumes:

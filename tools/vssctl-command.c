@@ -338,12 +338,18 @@ vssctl_command_run(gchar **command,
 			return FALSE;
 		break;
 	case VSSCTL_VIEW_IN_PLACE:
-		in_place = vssctl_in_place_new(paths->sources, (const gint *)fds->data, error);
+		for (guint i = 0; i < snapshots->len; i++)
+			values[i] = g_strdup(
+			    vss_snapshot_get_snapshot_path(g_ptr_array_index(snapshots, i)));
+		in_place =
+		    vssctl_in_place_new(paths->sources, values, (const gint *)fds->data, error);
 		if (in_place == NULL)
 			return FALSE;
 		vssctl_in_place_prepare(in_place, launcher);
-		for (guint i = 0; i < snapshots->len; i++)
+		for (guint i = 0; i < snapshots->len; i++) {
+			g_free(values[i]);
 			values[i] = g_strdup(paths->sources[i]);
+		}
 		break;
 	}
 	argv = vssctl_command_expand(command, paths, values, error);

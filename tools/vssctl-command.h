@@ -54,7 +54,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VssCtlFd, vssctl_fd_clear)
 typedef struct _VssCtlInPlace VssCtlInPlace;
 
 VssCtlInPlace *
-vssctl_in_place_new(gchar **sources, const gint *snapshot_fds, GError **error);
+vssctl_in_place_new(gchar **sources,
+		    gchar **snapshot_paths,
+		    const gint *snapshot_fds,
+		    GError **error);
 void
 vssctl_in_place_prepare(VssCtlInPlace *self, GSubprocessLauncher *launcher);
 void

@@ -372,7 +372,7 @@ const VssCtlCommand vssctl_command_create = {
 		   "symbolic link that tools must enter rather than archive:\n"
 		   "  tar -C {} -cf FILE .            rsync -a {}/ DEST\n"
 		   "  sh -c 'cd {} && restic backup .'\n"
-		   "  sh -c 'cd {} && borg create REPO::NAME .'\n"
+		   "  sh -c 'tar -C {} -cf - . | borg import-tar REPO::NAME -'\n"
 		   "With --in-place (root only), COMMAND runs in a mount namespace of its own in\n"
 		   "which each snapshot is mounted read-only over its PATH, and the snapshot of\n"
 		   "PATH is PATH: restic and borg see the same paths in every backup, so they\n"

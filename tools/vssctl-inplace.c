@@ -29,7 +29,8 @@
  * restores go to the original paths.
  *
  * vssctl makes each mount before COMMAND starts, as a detached read-only
- * clone of the snapshot (open_tree, mount_setattr): any failure there is an
+ * clone of the snapshot (open_tree, mount_setattr), found by its path and
+ * checked against the descriptor vssd gave: any failure there is an
  * ordinary error. The child, between fork and exec, only unshares its mount
  * namespace, makes it private (so that nothing propagates back to the
  * host's), and moves each detached mount over its source, parents before
@@ -184,18 +185,60 @@ vssctl_in_place_open_source(VssCtlInPlaceMount *mount, gint snapshot_fd, GError 
 	return TRUE;
 }
 
+/* the snapshot at @path, in vssctl's own mount namespace: the descriptor
+ * Snapshot.Open gives is on a detached mount of vssd's, which cannot be
+ * cloned (docs/design.md §6a); so the path, opened without following a
+ * symlink, and checked to be the very snapshot of that descriptor */
+static gint
+vssctl_in_place_open_snapshot(VssCtlInPlaceMount *mount,
+			      const gchar *path,
+			      gint snapshot_fd,
+			      GError **error)
+{
+	struct stat expected;
+	struct stat st;
+	g_auto(VssCtlFd) fd = vssctl_open_no_symlinks(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || fstat(snapshot_fd, &expected) < 0) {
+		g_set_error(error,
+			    VSSCTL_ERROR,
+			    VSSCTL_EXIT_COMMAND_FAILED,
+			    "--in-place: cannot open the snapshot of %s at %s: %s",
+			    mount->source,
+			    path,
+			    g_strerror(errno));
+		return -1;
+	}
+	if (st.st_dev != expected.st_dev || st.st_ino != expected.st_ino) {
+		g_set_error(error,
+			    VSSCTL_ERROR,
+			    VSSCTL_EXIT_COMMAND_FAILED,
+			    "--in-place: %s is not the snapshot of %s that vssd made",
+			    path,
+			    mount->source);
+		return -1;
+	}
+	return g_steal_fd(&fd);
+}
+
 /* a detached clone of the snapshot, read-only (the snapshot is, too), with
  * no set-id programs or devices that work */
 static gboolean
-vssctl_in_place_clone(VssCtlInPlaceMount *mount, gint snapshot_fd, GError **error)
+vssctl_in_place_clone(VssCtlInPlaceMount *mount,
+		      const gchar *snapshot_path,
+		      gint snapshot_fd,
+		      GError **error)
 {
 	struct mount_attr attr = {
 	    .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
 	};
 	struct statx stx = {0};
+	g_auto(VssCtlFd) fd =
+	    vssctl_in_place_open_snapshot(mount, snapshot_path, snapshot_fd, error);
 
-	mount->tree_fd =
-	    open_tree(snapshot_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (fd < 0)
+		return FALSE;
+	mount->tree_fd = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (mount->tree_fd < 0) {
 		g_set_error(error,
 			    VSSCTL_ERROR,
@@ -249,10 +292,13 @@ vssctl_compare_depth(gconstpointer a, gconstpointer b)
 	return depth_a < depth_b ? -1 : depth_a > depth_b ? 1 : 0;
 }
 
-/* @sources (resolved, NULL-terminated) and the descriptors of their
- * snapshots (Snapshot.Open, in the same order; still the caller's) */
+/* @sources (resolved, NULL-terminated), their snapshots' paths and
+ * descriptors (Snapshot.Open, in the same order; still the caller's) */
 VssCtlInPlace *
-vssctl_in_place_new(gchar **sources, const gint *snapshot_fds, GError **error)
+vssctl_in_place_new(gchar **sources,
+		    gchar **snapshot_paths,
+		    const gint *snapshot_fds,
+		    GError **error)
 {
 	g_autoptr(VssCtlInPlace) self = g_new0(VssCtlInPlace, 1);
 	g_autoptr(GArray) order = g_array_new(FALSE, FALSE, sizeof(gchar *));
@@ -290,7 +336,7 @@ vssctl_in_place_new(gchar **sources, const gint *snapshot_fds, GError **error)
 		}
 		if (!vssctl_in_place_open_source(mount, snapshot_fds[i], error))
 			return NULL;
-		if (!vssctl_in_place_clone(mount, snapshot_fds[i], error))
+		if (!vssctl_in_place_clone(mount, snapshot_paths[i], snapshot_fds[i], error))
 			return NULL;
 	}
 
