@@ -321,35 +321,35 @@ vssctl_command_run(gchar **command,
 	g_autoptr(GSubprocess) subprocess = NULL;
 	g_autoptr(GError) error_local = NULL;
 	g_auto(GStrv) values = g_new0(gchar *, snapshots->len + 1);
+	g_auto(GStrv) snapshot_paths = g_new0(gchar *, snapshots->len + 1);
 	g_auto(GStrv) argv = NULL;
 	g_autofree gchar *joined = NULL;
 	g_autofree gchar *shown = vssctl_sanitize(command[0], TRUE);
 
+	for (guint i = 0; i < snapshots->len; i++)
+		snapshot_paths[i] =
+		    g_strdup(vss_snapshot_get_snapshot_path(g_ptr_array_index(snapshots, i)));
 	if (view != VSSCTL_VIEW_PATHS && !vssctl_open_snapshots(snapshots, paths, fds, error))
 		return FALSE;
 	switch (view) {
 	case VSSCTL_VIEW_PATHS:
 		for (guint i = 0; i < snapshots->len; i++)
-			values[i] = g_strdup(
-			    vss_snapshot_get_snapshot_path(g_ptr_array_index(snapshots, i)));
+			values[i] = g_strdup(snapshot_paths[i]);
 		break;
 	case VSSCTL_VIEW_DESCRIPTORS:
 		if (!vssctl_pass_descriptors(launcher, fds, values, error))
 			return FALSE;
 		break;
 	case VSSCTL_VIEW_IN_PLACE:
-		for (guint i = 0; i < snapshots->len; i++)
-			values[i] = g_strdup(
-			    vss_snapshot_get_snapshot_path(g_ptr_array_index(snapshots, i)));
-		in_place =
-		    vssctl_in_place_new(paths->sources, values, (const gint *)fds->data, error);
+		in_place = vssctl_in_place_new(paths->sources,
+					       snapshot_paths,
+					       (const gint *)fds->data,
+					       error);
 		if (in_place == NULL)
 			return FALSE;
 		vssctl_in_place_prepare(in_place, launcher);
-		for (guint i = 0; i < snapshots->len; i++) {
-			g_free(values[i]);
+		for (guint i = 0; i < snapshots->len; i++)
 			values[i] = g_strdup(paths->sources[i]);
-		}
 		break;
 	}
 	argv = vssctl_command_expand(command, paths, values, error);
