@@ -15,6 +15,9 @@ packages=(
 	# the application writers (writers/), their tests against the real
 	# servers, their man pages and the consistency benchmark (bench/consistency)
 	python3-psycopg2 python3-pymysql postgresql-15 mariadb-server qemu-guest-agent
+	# the backup tools that tests/test_backup_tools.py and
+	# bench/vss-bench-inplace.py run over vss snapshots
+	restic borgbackup rsync
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,7 @@ loop until vssctl exits."""
 import datetime
 import json
 import os
+import pwd
 import re
 import signal
 import subprocess
@@ -18,12 +19,15 @@ import time
 import unittest
 
 import btrfsutil
+import dbus
 
 from vsstest import (CALL_TIMEOUT_S, NOBODY_UID, SNAPSHOT_IFACE, SRCDIR, VssTestCase,
                      iterate_until, spin)
 
 VSSCTL = os.path.join(os.environ.get('VSS_BUILD_ROOT', ''), 'tools', 'vssctl')
 COMPLETION = os.path.join(SRCDIR, 'tools', 'vssctl.bash-completion')
+USER_NAME = 'vssctl-test'
+
 FULL_CYCLE = ['Identify', 'PrepareForBackup', 'PrepareForSnapshot', 'Freeze', 'Thaw',
               'PostSnapshot', 'BackupComplete', 'BackupShutdown']
 CLASS_ID = '8f4e3a4e-55b7-4a8e-a0a0-3d6f6a1c2b10'
@@ -95,6 +99,40 @@ class Monitor:
         return status
 
 
+class TestUser:
+    """An ordinary user (useradd --system), for the class that makes it: the
+    bus wants a user it can look up. Removed again unless it was there."""
+
+    def __init__(self, name=USER_NAME):
+        self.name = name
+        self.created = False
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            # another test on the machine may hold the lock of /etc/passwd
+            for _ in range(50):
+                if subprocess.run(['useradd', '--system', '--user-group', '--no-create-home',
+                                   '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin',
+                                   name], stderr=subprocess.DEVNULL).returncode == 0:
+                    break
+                time.sleep(0.1)
+            entry = pwd.getpwnam(name)
+            self.created = True
+        self.uid = entry.pw_uid
+        self.gid = entry.pw_gid
+
+    def process_args(self):
+        """Popen's arguments that run a process as the user, with no other group."""
+        return {'user': self.uid, 'group': self.gid, 'extra_groups': []}
+
+    def remove(self):
+        for _ in range(50):
+            if not self.created or subprocess.run(['userdel', self.name],
+                                                  stderr=subprocess.DEVNULL).returncode == 0:
+                return
+            time.sleep(0.1)
+
+
 class VssctlTestCase(VssTestCase):
     def setUp(self):
         if not os.access(VSSCTL, os.X_OK):
@@ -107,12 +145,14 @@ class VssctlTestCase(VssTestCase):
         for monitor in self.monitors:
             monitor.stop(signal.SIGKILL)
 
-    def vssctl(self, *args, cwd=None, env=None, user=None, timeout=CALL_TIMEOUT_S):
+    def vssctl(self, *args, cwd=None, env=None, user=None, group=None, extra_groups=None,
+               timeout=CALL_TIMEOUT_S):
         """Runs vssctl to its end while the main loop runs."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             proc = subprocess.Popen([VSSCTL, *args], stdout=out, stderr=err,
                                     stdin=subprocess.DEVNULL, cwd=cwd,
-                                    env=env, user=user)
+                                    env=env, user=user, group=group,
+                                    extra_groups=extra_groups)
             try:
                 iterate_until(lambda: proc.poll() is not None, timeout, f'vssctl {args}')
             finally:
@@ -408,6 +448,188 @@ class CreateTest(VssctlTestCase):
         self.assertEqual(self.snapshots_on_disk(volume), [])
 
 
+class CommandTest(VssctlTestCase):
+    """What COMMAND is given (docs/design.md §6a): placeholders; the
+    snapshots as inherited descriptors for a user who is not root; --in-place."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = TestUser()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.user.remove()
+        super().tearDownClass()
+
+    def allow_backups(self):
+        self.polkitd_mock.SetAllowed(dbus.Array(['org.freedesktop.vss1.backup'], signature='s'))
+
+    def test_placeholders(self):
+        volumes = [self.subvolume('a'), self.subvolume('b')]
+        parent = os.path.dirname(volumes[0])
+        relative = os.path.basename(volumes[1])
+        writer = self.writer('db')
+        args = ['{%s}' % volumes[0], '{%s}/f' % relative, 'x{%s}y' % volumes[1],
+                '{{}}', '{{%s}}' % relative, '${HOME}', '{a,b}', '{', '}{']
+        result = self.vssctl('create', volumes[0], relative, '--', 'sh', '-c',
+                             'printf "%s\\n" "$VSS_SNAPSHOT_PATHS" "$@"', 'sh', *args,
+                             cwd=parent)
+        self.assertExit(result, 0)
+        lines = result.stdout.splitlines()
+        snapshots = lines[:2]
+        for snapshot, volume in zip(snapshots, volumes):
+            self.assertEqual(os.path.dirname(snapshot), os.path.join(volume, '.vss-snapshots'))
+        # {PATH} as written among the PATHs, or resolved
+        self.assertEqual(lines[2:], [snapshots[0], snapshots[1] + '/f', f'x{snapshots[1]}y',
+                                     '{}', '{%s}' % relative, '${HOME}', '{a,b}', '{', '}{'])
+
+        # {} stands for the only PATH; with two it is a usage error, before
+        # any writer hears of a backup
+        result = self.vssctl('create', *volumes, '--', 'echo', '{}')
+        self.assertExit(result, 2)
+        self.assertIn('{} in COMMAND stands for the snapshot of the only PATH', result.stderr)
+        self.assertEqual(writer.count('Identify'), 1)
+        result = self.vssctl('create', volumes[0], '--', 'echo', '{}', '{{}}')
+        self.assertExit(result, 0)
+        snapshot, literal = result.stdout.split()
+        self.assertEqual(os.path.dirname(snapshot), os.path.join(volumes[0], '.vss-snapshots'))
+        self.assertEqual(literal, '{}')
+
+    def test_user_reads_the_snapshots_through_descriptors(self):
+        self.allow_backups()
+        volumes = [self.subvolume('a', {'f': b'A'}), self.subvolume('b', {'f': b'B'})]
+        for volume in volumes:
+            os.chown(os.path.join(volume, 'f'), self.user.uid, self.user.gid)
+        writer = self.writer('db')
+        script = ('ls /proc/$$/fd; echo --; '
+                  'printf "%s\\n" "$VSS_SNAPSHOT_PATH" "$VSS_SNAPSHOT_PATHS" "$1" '
+                  '"$(cat {@A@}/f)" "$(cat "$2/f")"; '
+                  'readlink /dev/fd/3; ls @A@/.vss-snapshots 2>&1; id -u'
+                  ).replace('@A@', volumes[0])
+        result = self.vssctl('create', *volumes, '--', 'sh', '-c', script, 'sh',
+                             '{%s}' % volumes[0], '{%s}' % volumes[1], cwd='/',
+                             **self.user.process_args())
+        self.assertExit(result, 0)
+        fds, output = result.stdout.split('--\n')
+        first, *lines = output.splitlines()
+        # the snapshots, in the order of PATH…, and nothing else of vssctl's
+        self.assertEqual(fds.split(), ['0', '1', '2', '3', '4'])
+        self.assertEqual(first, '/dev/fd/3')
+        self.assertEqual(lines[:6], ['/dev/fd/3', '/dev/fd/4', '/dev/fd/3', 'A', 'B', '/'])
+        # the descriptor names no path (vssd's detached mount of the snapshot
+        # alone), and the snapshots' own paths stay closed to the user
+        self.assertIn('Permission denied', lines[6])
+        self.assertEqual(lines[7], str(self.user.uid))
+        writer.wait_for('BackupShutdown')
+        self.assertEqual(writer.names(), FULL_CYCLE)
+        for volume in volumes:
+            self.assertEqual(self.snapshots_on_disk(volume), [])
+
+    def test_in_place_is_refused_to_users(self):
+        self.allow_backups()
+        volume = self.subvolume('data')
+        writer = self.writer('db')
+        result = self.vssctl('create', '--in-place', volume, '--', 'true', cwd='/', **self.user.process_args())
+        self.assertExit(result, 3)
+        self.assertIn('--in-place needs root', result.stderr)
+        self.assertIn('/dev/fd/N', result.stderr)
+        self.assertEqual(writer.names(), [])
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+
+    def test_in_place_mounts_the_snapshots_over_their_paths(self):
+        volume = self.subvolume('data', {'table': b'at backup'})
+        inner = os.path.join(volume, 'inner')
+        subprocess.run(['btrfs', '-q', 'subvolume', 'create', inner], check=True)
+        with open(os.path.join(inner, 'rows'), 'wb') as f:
+            f.write(b'inner at backup')
+
+        def thaw(writer, event):
+            # the live data moves on as soon as the writers are thawed
+            for path in (os.path.join(volume, 'table'), os.path.join(inner, 'rows')):
+                if os.path.exists(path):
+                    with open(path, 'wb') as f:
+                        f.write(b'after')
+            writer.ack(event.serial)
+
+        writer = self.writer('db', options={'paths': [volume, inner]}, script={'Thaw': thaw})
+        # the host's mounts on the test's filesystem (other tests on the
+        # machine mount and unmount theirs meanwhile)
+        with open('/proc/self/mountinfo') as f:
+            host_before = [line for line in f if self.btrfs.mountpoint in line]
+        script = ('cat rows; echo; cat ../table; echo; '
+                  'printf "%s\\n" "$VSS_SNAPSHOT_PATHS" {VOLUME}; '
+                  'touch ../new 2>&1 | grep -c "Read-only file system"; '
+                  'grep -c -e " VOLUME " -e " INNER " /proc/self/mountinfo; '
+                  f'grep -c " VOLUME " /proc/{os.getpid()}/mountinfo || true'
+                  ).replace('VOLUME', volume).replace('INNER', inner)
+        # nested after the subvolume it lies in, whatever the order of PATH…
+        result = self.vssctl('create', '--in-place', inner, volume, '--', 'sh', '-c', script,
+                             cwd=inner)
+        self.assertExit(result, 0)
+        self.assertEqual(result.stdout.splitlines(),
+                         ['inner at backup', 'at backup', inner, volume, volume, '1', '2', '0'])
+        writer.wait_for('BackupShutdown')
+        self.assertEqual(writer.names(), FULL_CYCLE)
+        with open('/proc/self/mountinfo') as f:
+            self.assertEqual([line for line in f if self.btrfs.mountpoint in line],
+                             host_before)
+        self.assertFalse(os.path.exists(os.path.join(volume, 'new')))
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        btrfsutil.delete_subvolume(inner, recursive=True)
+
+        # a failing COMMAND aborts as without --in-place
+        result = self.vssctl('create', '--persistent', '--in-place', volume, '--', 'false')
+        self.assertExit(result, 4)
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        self.assertEqual(self.records(), [])
+
+    def test_in_place_refuses_a_path_replaced_after_the_snapshot(self):
+        volume = self.subvolume('data', {'table': b'rows'})
+        moved = volume + '-moved'
+        self.subvolumes.append(moved)
+
+        def thaw(writer, event):
+            os.rename(volume, moved)
+            subprocess.run(['btrfs', '-q', 'subvolume', 'create', volume], check=True)
+            writer.ack(event.serial)
+
+        self.writer('db', options={'paths': [volume]}, script={'Thaw': thaw})
+        marker = os.path.join(self.state_dir, 'ran')
+        result = self.vssctl('create', '--in-place', volume, '--', 'touch', marker)
+        self.assertExit(result, 4)
+        self.assertIn(f'{volume} is no longer the subvolume that was snapshotted', result.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(self.snapshots_on_disk(moved), [])
+        self.assertEqual(self.records(), [])
+
+    def test_in_place_needs_the_subvolumes_between_nested_paths(self):
+        # data/middle is a subvolume of its own, not in the set: in the
+        # snapshot of data it is an empty directory, so data/middle/inner
+        # cannot be reached there; COMMAND's namespace says so, and the
+        # backup is aborted before COMMAND runs
+        volume = self.subvolume('data')
+        middle = os.path.join(volume, 'middle')
+        inner = os.path.join(middle, 'inner')
+        for path in (middle, inner):
+            subprocess.run(['btrfs', '-q', 'subvolume', 'create', path], check=True)
+        self.subvolumes[-1:-1] = [inner, middle]
+        marker = os.path.join(self.state_dir, 'ran')
+        result = self.vssctl('create', '--in-place', volume, inner, '--', 'touch', marker)
+        self.assertExit(result, 4)
+        self.assertIn(f'--in-place: {inner} is not in the snapshot of {volume}: add the '
+                      'subvolumes between them to the set', result.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(self.snapshots_on_disk(volume), [])
+        self.assertEqual(self.snapshots_on_disk(inner), [])
+
+        # with it, all three are in place
+        result = self.vssctl('create', '--in-place', inner, volume, middle, '--', 'sh', '-c',
+                             'grep -c " %s" /proc/self/mountinfo' % volume)
+        self.assertExit(result, 0)
+        self.assertEqual(result.stdout, '3\n')
+
+
 class SnapshotCommandTest(VssctlTestCase):
     """vssctl snapshot: CreateSnapshotSet (DESIGN.md §4b)."""
 
@@ -561,6 +783,8 @@ class UsageTest(VssctlTestCase):
             ['create', '--json', '/tmp', '--', 'true'],
             ['create', '--persistent', '/tmp', '--'],
             ['create', '--no-writers', '--persistent', '/tmp'],
+            ['create', '--in-place', '--persistent', '/tmp'],
+            ['create', '/tmp', '/srv', '--', 'echo', '{}'],
             ['snapshot'],
             ['snapshot', '--persistent', '/tmp'],
             ['snapshot', '--description'],
@@ -702,6 +926,7 @@ class CompletionTest(VssctlTestCase):
         self.assertEqual(sorted(self.complete('list-snapshots', '--')),
                          ['--help', '--ids', '--json'])
         self.assertIn('--persistent', self.complete('create', '--p'))
+        self.assertEqual(self.complete('create', '--i'), ['--in-place'])
         self.assertEqual(self.complete('help', 'mon'), ['monitor'])
         self.assertEqual(sorted(self.complete('snapshot', '--')),
                          ['--description', '--help', '--json', '--no-writers'])

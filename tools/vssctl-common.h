@@ -39,6 +39,7 @@ typedef enum {
 	VSSCTL_OPTION_DESCRIPTION = 1 << 3,
 	VSSCTL_OPTION_NO_WRITERS = 1 << 4,
 	VSSCTL_OPTION_METADATA = 1 << 5,
+	VSSCTL_OPTION_IN_PLACE = 1 << 6,
 } VssCtlOptions;
 
 /* one run of vssctl */
@@ -50,6 +51,7 @@ typedef struct {
 	gchar *description; /* NULL: none given */
 	gboolean no_writers;
 	gboolean metadata;
+	gboolean in_place;
 	const gchar *command_name;
 
 	/* the bus, once a command needs it: vssctl_connect() */

@@ -5,134 +5,15 @@
 
 #include "config.h"
 
-#include <glib-unix.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "vssctl-common.h"
+#include "vssctl-command.h"
 
-/* create: one backup cycle, with a COMMAND run while the snapshots exist;
- * snapshot: the same in one call to vssd (CreateSnapshotSet) */
-
-/* COMMAND, while it runs */
-typedef struct {
-	GSubprocess *subprocess;
-	GMainLoop *loop;
-} VssCtlChild;
-
-static void
-vssctl_child_exited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	VssCtlChild *child = user_data;
-	g_autoptr(GError) error = NULL;
-
-	/* only a cancellation fails this, and nothing cancels it */
-	if (!g_subprocess_wait_finish(G_SUBPROCESS(source), res, &error))
-		g_debug("waiting for COMMAND: %s", error->message);
-	g_main_loop_quit(child->loop);
-}
-
-/* SIGINT (and SIGQUIT) from the terminal reach COMMAND directly, as it is in
- * the same process group: vssctl only waits for it to end, then aborts */
-static gboolean
-vssctl_child_sigint_cb(gpointer user_data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-/* SIGTERM and SIGHUP are usually sent to vssctl alone: pass them on */
-static gboolean
-vssctl_child_sigterm_cb(gpointer user_data)
-{
-	VssCtlChild *child = user_data;
-	g_subprocess_send_signal(child->subprocess, SIGTERM);
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-vssctl_child_sighup_cb(gpointer user_data)
-{
-	VssCtlChild *child = user_data;
-	g_subprocess_send_signal(child->subprocess, SIGHUP);
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-vssctl_run_command(gchar **command, const gchar *set_id, GPtrArray *snapshots, GError **error)
-{
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);
-	g_autoptr(GString) paths = g_string_new(NULL);
-	g_autoptr(GError) error_local = NULL;
-	g_autofree gchar *shown = vssctl_sanitize(command[0], TRUE);
-	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	g_autoptr(GSubprocess) subprocess = NULL;
-	VssCtlChild child = {.loop = loop};
-	guint signal_ids[3] = {0};
-
-	for (guint i = 0; i < snapshots->len; i++) {
-		VssSnapshot *snapshot = g_ptr_array_index(snapshots, i);
-		if (i > 0)
-			g_string_append_c(paths, '\n');
-		g_string_append(paths, vss_snapshot_get_snapshot_path(snapshot));
-	}
-	g_subprocess_launcher_setenv(launcher, "VSS_SNAPSHOT_SET_ID", set_id, TRUE);
-	g_subprocess_launcher_setenv(
-	    launcher,
-	    "VSS_SNAPSHOT_PATH",
-	    vss_snapshot_get_snapshot_path(g_ptr_array_index(snapshots, 0)),
-	    TRUE);
-	g_subprocess_launcher_setenv(launcher, "VSS_SNAPSHOT_PATHS", paths->str, TRUE);
-
-	/* whatever vssctl printed so far comes before what COMMAND prints */
-	fflush(stdout);
-	/* handled from before COMMAND starts, so that no signal meant for it
-	 * kills vssctl instead; one that comes before COMMAND exists is
-	 * passed on once it does */
-	signal_ids[0] = g_unix_signal_add(SIGINT, vssctl_child_sigint_cb, &child);
-	signal_ids[1] = g_unix_signal_add(SIGTERM, vssctl_child_sigterm_cb, &child);
-	signal_ids[2] = g_unix_signal_add(SIGHUP, vssctl_child_sighup_cb, &child);
-	subprocess =
-	    g_subprocess_launcher_spawnv(launcher, (const gchar *const *)command, &error_local);
-	child.subprocess = subprocess;
-	if (subprocess != NULL) {
-		g_subprocess_wait_async(subprocess, NULL, vssctl_child_exited_cb, &child);
-		g_main_loop_run(loop);
-	}
-	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
-		g_source_remove(signal_ids[i]);
-	if (subprocess == NULL) {
-		g_set_error(error,
-			    VSSCTL_ERROR,
-			    VSSCTL_EXIT_COMMAND_FAILED,
-			    "cannot run COMMAND: %s",
-			    error_local->message);
-		return FALSE;
-	}
-
-	if (g_subprocess_get_if_signaled(subprocess)) {
-		gint signum = g_subprocess_get_term_sig(subprocess);
-		g_set_error(error,
-			    VSSCTL_ERROR,
-			    VSSCTL_EXIT_COMMAND_FAILED,
-			    "COMMAND %s was killed by signal %d (%s)",
-			    shown,
-			    signum,
-			    g_strsignal(signum));
-		return FALSE;
-	}
-	if (g_subprocess_get_exit_status(subprocess) != 0) {
-		g_set_error(error,
-			    VSSCTL_ERROR,
-			    VSSCTL_EXIT_COMMAND_FAILED,
-			    "COMMAND %s exited with status %d",
-			    shown,
-			    g_subprocess_get_exit_status(subprocess));
-		return FALSE;
-	}
-	return TRUE;
-}
+/* create: one backup cycle, with a COMMAND run while the snapshots exist
+ * (vssctl-command.c); snapshot: the same in one call to vssd
+ * (CreateSnapshotSet) */
 
 /* the snapshots of the set, in the order of the PATH arguments */
 static GPtrArray *
@@ -194,12 +75,24 @@ vssctl_writers_taking_part(VssBackupComponents *backup)
 	return taking_part;
 }
 
+/* how COMMAND reaches the snapshots (docs/design.md §6a) */
+static VssCtlView
+vssctl_create_view(VssCtl *self)
+{
+	if (self->in_place)
+		return VSSCTL_VIEW_IN_PLACE;
+	/* only root may enter .vss-snapshots */
+	if (geteuid() != 0)
+		return VSSCTL_VIEW_DESCRIPTORS;
+	return VSSCTL_VIEW_PATHS;
+}
+
 /* the backup cycle up to Release; *prepared says whether an abort is due,
  * *writers are those that took part */
 static GPtrArray *
 vssctl_create_run(VssCtl *self,
 		  VssBackupComponents *backup,
-		  gchar **paths,
+		  const VssCtlPaths *paths,
 		  gchar **command,
 		  gboolean *prepared,
 		  GPtrArray **writers,
@@ -224,10 +117,11 @@ vssctl_create_run(VssCtl *self,
 	set_id = vss_backup_components_start_snapshot_set_sync(backup, NULL, error);
 	if (set_id == NULL)
 		return NULL;
-	for (guint i = 0; paths[i] != NULL; i++) {
-		g_autofree gchar *path = vssctl_resolve_path(paths[i]);
-		gchar *id =
-		    vss_backup_components_add_to_snapshot_set_sync(backup, path, NULL, error);
+	for (guint i = 0; paths->sources[i] != NULL; i++) {
+		gchar *id = vss_backup_components_add_to_snapshot_set_sync(backup,
+									   paths->sources[i],
+									   NULL,
+									   error);
 		if (id == NULL)
 			return NULL;
 		g_ptr_array_add(ids, id);
@@ -247,7 +141,8 @@ vssctl_create_run(VssCtl *self,
 	ordered = vssctl_order_snapshots(snapshots, ids, error);
 	if (ordered == NULL)
 		return NULL;
-	if (command != NULL && !vssctl_run_command(command, set_id, ordered, error))
+	if (command != NULL &&
+	    !vssctl_command_run(command, vssctl_create_view(self), paths, set_id, ordered, error))
 		return NULL;
 
 	if (!vss_backup_components_backup_complete_sync(backup, NULL, &error_local)) {
@@ -353,6 +248,8 @@ vssctl_cmd_create(VssCtl *self, gchar **args, gchar **command, GError **error)
 	g_autoptr(GPtrArray) snapshots = NULL;
 	g_autoptr(GPtrArray) writers = NULL;
 	g_autoptr(GError) error_local = NULL;
+	g_auto(GStrv) sources = NULL;
+	VssCtlPaths paths = {.operands = args};
 	gboolean prepared = FALSE;
 
 	if (!self->persistent && command == NULL) {
@@ -372,6 +269,33 @@ vssctl_cmd_create(VssCtl *self, gchar **args, gchar **command, GError **error)
 				    "--persistent");
 		return FALSE;
 	}
+	if (self->in_place && command == NULL) {
+		g_set_error_literal(
+		    error,
+		    VSSCTL_ERROR,
+		    VSSCTL_EXIT_USAGE,
+		    "--in-place mounts the snapshots for COMMAND: give one after --");
+		return FALSE;
+	}
+	/* a user namespace would let others mount, but not a snapshot opened
+	 * in the host's mount namespace (vssd's): so root alone */
+	if (self->in_place && geteuid() != 0) {
+		g_set_error_literal(
+		    error,
+		    VSSCTL_ERROR,
+		    VSSCTL_EXIT_UNAVAILABLE,
+		    "--in-place needs root, to mount the snapshots in COMMAND's own "
+		    "mount namespace; without it COMMAND reads each snapshot at "
+		    "/dev/fd/N ({} in its arguments)");
+		return FALSE;
+	}
+	sources = g_new0(gchar *, g_strv_length(args) + 1);
+	for (guint i = 0; args[i] != NULL; i++)
+		sources[i] = vssctl_resolve_path(args[i]);
+	paths.sources = sources;
+	/* before any writer is frozen */
+	if (command != NULL && !vssctl_command_check(command, &paths, error))
+		return FALSE;
 	if (!vssctl_connect(self, error))
 		return FALSE;
 	backup = vss_client_create_backup_components_sync(self->client,
@@ -382,7 +306,7 @@ vssctl_cmd_create(VssCtl *self, gchar **args, gchar **command, GError **error)
 		return FALSE;
 
 	snapshots =
-	    vssctl_create_run(self, backup, args, command, &prepared, &writers, &error_local);
+	    vssctl_create_run(self, backup, &paths, command, &prepared, &writers, &error_local);
 	if (snapshots == NULL) {
 		g_autoptr(GError) error_abort = NULL;
 		g_autoptr(GError) error_release = NULL;
@@ -435,9 +359,25 @@ const VssCtlCommand vssctl_command_create = {
 		   "With COMMAND (after --), COMMAND runs while the snapshots exist, with\n"
 		   "VSS_SNAPSHOT_SET_ID, VSS_SNAPSHOT_PATH (the snapshot of the first PATH) and\n"
 		   "VSS_SNAPSHOT_PATHS (one per line, in the order of PATH…) in its environment.\n"
+		   "In its arguments {} is the snapshot of the only PATH, {PATH} the snapshot of\n"
+		   "PATH (written as among the PATHs, or resolved); {{}} and {{PATH}} are the\n"
+		   "text {} and {PATH}; other braces are left alone.\n"
 		   "When COMMAND succeeds, the writers are told that the backup is complete;\n"
 		   "when it fails, the backup is aborted and no snapshot is kept. SIGTERM and\n"
 		   "SIGHUP are passed on to COMMAND; Ctrl-C reaches it from the terminal.\n"
+		   "\n"
+		   "How COMMAND reaches a snapshot: run by root, at its path. Run by another\n"
+		   "user (.vss-snapshots is root's alone), COMMAND inherits the snapshot of the\n"
+		   "Nth PATH as descriptor N+2 (3, 4, …) and the snapshot is /dev/fd/N+2, a\n"
+		   "symbolic link that tools must enter rather than archive:\n"
+		   "  tar -C {} -cf FILE .            rsync -a {}/ DEST\n"
+		   "  sh -c 'cd {} && restic backup .'\n"
+		   "  sh -c 'tar -C {} -cf - . | borg import-tar REPO::NAME -'\n"
+		   "With --in-place (root only), COMMAND runs in a mount namespace of its own in\n"
+		   "which each snapshot is mounted read-only over its PATH, and the snapshot of\n"
+		   "PATH is PATH: restic and borg see the same paths in every backup, so they\n"
+		   "read only what changed, and restore to the original paths. Nothing is\n"
+		   "mounted outside COMMAND's namespace.\n"
 		   "\n"
 		   "Without --persistent the snapshots are deleted when COMMAND has ended, so\n"
 		   "a COMMAND is required. With --persistent they stay until 'vssctl delete'\n"
@@ -454,7 +394,7 @@ const VssCtlCommand vssctl_command_create = {
 		   "or in \"writers\": [{\"object_path\", \"name\"}, …] with --json; a writer\n"
 		   "that failed Identify takes no part, with a warning.",
     .json_help = "Print the kept snapshots as JSON (with --persistent)",
-    .options = VSSCTL_OPTION_JSON | VSSCTL_OPTION_PERSISTENT,
+    .options = VSSCTL_OPTION_JSON | VSSCTL_OPTION_PERSISTENT | VSSCTL_OPTION_IN_PLACE,
     .min_args = 1,
     .max_args = G_MAXUINT,
     .runs_command = TRUE,

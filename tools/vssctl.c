@@ -105,6 +105,17 @@ vssctl_command_context(VssCtl *self, const VssCtlCommand *cmd)
 		    NULL};
 		g_array_append_val(entries, entry);
 	}
+	if (cmd->options & VSSCTL_OPTION_IN_PLACE) {
+		const GOptionEntry entry = {
+		    "in-place",
+		    0,
+		    0,
+		    G_OPTION_ARG_NONE,
+		    &self->in_place,
+		    "Run COMMAND with each snapshot mounted read-only over its PATH (root)",
+		    NULL};
+		g_array_append_val(entries, entry);
+	}
 	if (cmd->options & VSSCTL_OPTION_JSON) {
 		const GOptionEntry entry =
 		    {"json", 0, 0, G_OPTION_ARG_NONE, &self->json, cmd->json_help, NULL};
