@@ -114,12 +114,8 @@ call_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (call->done)
 		violation("%s completed twice", call_names[call->kind]);
 	call->done = TRUE;
-	if (call->kind == CALL_CREATE_SET) {
-		create_done(f, call, res);
-		return;
-	}
-	if (call->kind == CALL_ADD_FILE) {
-		add_file_done(f, call, res);
+	if (call->finish != NULL) {
+		call->finish(f, call, res);
 		return;
 	}
 	switch (call->kind) {

@@ -143,9 +143,13 @@ typedef enum {
  * VssError code, or success (or what a copy under way may meet) */
 #define EXPECT_SUCCESS -1
 
+/* what takes over the end of a call that its step file follows itself */
+typedef void (*CallFinishFunc)(Fuzz *f, Call *call, GAsyncResult *res);
+
 struct _Call {
 	Fuzz *fuzz;
 	CallKind kind;
+	CallFinishFunc finish;	/* or NULL: call_done_cb() ends it */
 	Backup *backup;		/* NULL for the coordinator's calls */
 	gboolean prepare_begun; /* for AbortBackup: whether rule 1 or rule 2 applies */
 	gboolean done;
@@ -413,8 +417,6 @@ void
 op_cancel_create(Fuzz *f);
 void
 cancel_create(Fuzz *f, Call *call);
-void
-create_done(Fuzz *f, Call *call, GAsyncResult *res);
 /* what the bus does when a CreateSnapshotSet caller leaves: its sets of
  * context backup go */
 void
@@ -423,8 +425,6 @@ delete_connection_sets(Fuzz *f);
 /* fuzz-steps-files.c: AddBackupFile with good and bad serials, paths and descriptors */
 void
 op_add_backup_file(Fuzz *f);
-void
-add_file_done(Fuzz *f, Call *call, GAsyncResult *res);
 void
 files_init(const gchar *dir);
 void

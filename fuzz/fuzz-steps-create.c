@@ -15,6 +15,9 @@
 #include "config.h"
 
 #include "fuzz-harness.h"
+
+static void
+create_done(Fuzz *f, Call *call, GAsyncResult *res);
 #include "vss-create-job.h"
 
 /* one bit each; the bad ones are refused before anything happens */
@@ -77,6 +80,7 @@ op_create_snapshot_set(Fuzz *f)
 	}
 
 	call = call_new(f, CALL_CREATE_SET, NULL);
+	call->finish = create_done;
 	call->paths = g_strv_builder_end(builder);
 	call->context = (options & 1) ? VSS_SNAPSHOT_CONTEXT_PERSISTENT
 				      : VSS_SNAPSHOT_CONTEXT_BACKUP;
@@ -220,7 +224,7 @@ check_failed(Fuzz *f, Call *call)
 			  set->id);
 }
 
-void
+static void
 create_done(Fuzz *f, Call *call, GAsyncResult *res)
 {
 	Backup *b = call->backup;

@@ -22,6 +22,9 @@
 
 #include "fuzz-harness.h"
 
+static void
+add_file_done(Fuzz *f, Call *call, GAsyncResult *res);
+
 #define GIB ((guint64)1024 * 1024 * 1024)
 
 /* made once per process (files_init()), in the state directory's parent */
@@ -146,7 +149,7 @@ static const gchar *const default_bases[] = {"/fake/a/data", "/fake/b/data", "/f
  * the form; @canonical says whether the result is canonical.
  */
 static gchar *
-file_path(Fuzz *f, Writer *w, guint8 byte, gboolean *canonical)
+pick_file_path(Fuzz *f, Writer *w, guint8 byte, gboolean *canonical)
 {
 	const gchar *const *bases = w->paths[0] != NULL ? (const gchar *const *)w->paths
 							: default_bases;
@@ -313,7 +316,7 @@ foresee(Fuzz *f, Writer *w, Call *call, guint64 serial, gboolean canonical, FdKi
 }
 
 /*
- * Bytes: the writer, the serial (pick_serial()), the place (file_path()),
+ * Bytes: the writer, the serial (pick_serial()), the place (pick_file_path()),
  * the descriptor (FdKind). The bus layer refuses a writer that is gone.
  */
 void
@@ -335,8 +338,9 @@ op_add_backup_file(Fuzz *f)
 		return;
 	serial = pick_serial(w, serial_byte);
 	call = call_new(f, CALL_ADD_FILE, NULL);
+	call->finish = add_file_done;
 	call->writer = w->index;
-	call->file_path = file_path(f, w, path_byte, &canonical);
+	call->file_path = pick_file_path(f, w, path_byte, &canonical);
 	call->fd = open_fd(fd_kind, &call->size);
 	call->expect = foresee(f, w, call, serial, canonical, fd_kind);
 	step_log("  writer %u: AddBackupFile #%" G_GUINT64_FORMAT " %s from %s (expects %d)\n",
@@ -394,7 +398,7 @@ check_copy_failed(Fuzz *f, Call *call)
 		  error->message);
 }
 
-void
+static void
 add_file_done(Fuzz *f, Call *call, GAsyncResult *res)
 {
 	VssFakeProvider *fake = fuzz_provider_get_fake(f->provider);

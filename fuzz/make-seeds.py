@@ -345,6 +345,8 @@ SEEDS = {
     'bug-files-nested-outer-snapshot': register_paths(['/fake/a'], 'hang_at', 'PostSnapshot') +
     prepared(paths=('/fake/a', '/fake/a/nested')) + call('do_snapshot_set') +
     add_file(0, form='nested') + reply(0) + call('release'),
+    'bug-create-shutdown-during-backup-complete': register('hang_at', 'BackupComplete') +
+    create_set(('a',), persistent=True) + shutdown(),
     'files-nested-not-in-the-set': register_paths(['/fake/a'], 'hang_at', 'PostSnapshot') +
     prepared(paths=('/fake/a',)) + call('do_snapshot_set') +
     add_file(0, form='nested') + reply(0) + call('release'),

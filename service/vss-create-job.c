@@ -118,8 +118,14 @@ vss_create_job_completed_cb(GObject *source, GAsyncResult *res, gpointer user_da
 
 	/* a writer failing BackupComplete does not fail the call: the set is
 	 * made, and the failure shows in the writer's State */
-	if (!vss_backup_session_operation_finish(job->session, res, &error))
+	if (!vss_backup_session_operation_finish(job->session, res, &error)) {
+		/* an abort during BackupComplete (vssd shutting down) took the set */
+		if (g_error_matches(error, VSS_ERROR, VSS_ERROR_ABORTED)) {
+			vss_create_job_fail(task, g_steal_pointer(&error));
+			return;
+		}
 		g_message("CreateSnapshotSet: %s", error->message);
+	}
 	/* the caller left during BackupComplete: the set went with the abort */
 	if (g_cancellable_is_cancelled(g_task_get_cancellable(task))) {
 		vss_create_job_fail(task,
