@@ -11,6 +11,8 @@ import subprocess
 import time
 import unittest
 
+from vsstest import SANITIZER_VARIABLES
+
 PG_BIN = '/usr/lib/postgresql/15/bin'
 
 
@@ -27,13 +29,9 @@ def require(modules=(), programs=()):
             raise unittest.SkipTest(f'{program} is missing (scripts/deps.sh)')
 
 
-# the ASan stage of scripts/test.sh preloads the ASan runtime into every test
-# process and its children; the database servers are not ours to instrument
-# (their exit would report their own leaks)
-SANITIZER_VARIABLES = ('LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'PYTHONMALLOC')
-
-
 def server_env():
+    """The database servers are not ours to instrument (their exit would
+    report their own leaks)."""
     return {k: v for k, v in os.environ.items() if k not in SANITIZER_VARIABLES}
 
 

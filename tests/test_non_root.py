@@ -32,8 +32,8 @@ from gi.repository import GLib
 
 import vsstest
 from test_examples import EXAMPLES, GJS, PYTHON, Program
-from vsstest import (MANAGER_IFACE, SNAPSHOT_IFACE, SRCDIR, VSS_PATH, VssTestCase,
-                     iterate_until, spin, vardict)
+from vsstest import (MANAGER_IFACE, SANITIZER_VARIABLES, SNAPSHOT_IFACE, SRCDIR, VSS_PATH,
+                     VssTestCase, iterate_until, spin, vardict)
 
 ACTIONS = {
     'backup': 'org.freedesktop.vss1.backup',
@@ -220,7 +220,7 @@ class NonRootTestCase(VssTestCase):
         env = {'HOME': user.home, 'USER': user.name, 'LOGNAME': user.name,
                'PATH': '/usr/bin:/bin', 'LANG': 'C.UTF-8', 'PYTHONDONTWRITEBYTECODE': '1',
                'PYTHONUNBUFFERED': '1', 'DBUS_SYSTEM_BUS_ADDRESS': self.address}
-        for name in ('GI_TYPELIB_PATH', 'LD_LIBRARY_PATH'):
+        for name in ('GI_TYPELIB_PATH', 'LD_LIBRARY_PATH', *SANITIZER_VARIABLES):
             if name in os.environ:
                 env[name] = os.environ[name]
         return env
@@ -755,7 +755,9 @@ class PolkitRuleTest(NonRootTestCase):
             ['unshare', '--mount', '--propagation', 'private', 'sh', '-ec',
              f'mount --bind {rules} {self.RULES}; mount --bind {actions} {self.ACTIONS}; '
              f'exec {self.POLKITD} --no-debug'],
-            env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address),
+            # polkitd is not ours to instrument
+            env={**{k: v for k, v in os.environ.items() if k not in SANITIZER_VARIABLES},
+                 'DBUS_SYSTEM_BUS_ADDRESS': self.address},
             stdout=log, stderr=subprocess.STDOUT)
         self.addCleanup(self.stop_real_polkitd)
         bus = self.client()

@@ -41,6 +41,11 @@ SNAPSHOT_IFACE = 'org.freedesktop.Vss1.Snapshot'
 ERROR_PREFIX = 'org.freedesktop.Vss1.Error.'
 
 SRCDIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the ASan stage of scripts/test.sh preloads the ASan runtime into every test
+# process and its children (scripts/test.sh, stage_asan): a program that
+# loads the instrumented libvss-gobject needs them, one not ours (a
+# database server, a backup tool) is run without them
+SANITIZER_VARIABLES = ('LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'PYTHONMALLOC', 'G_SLICE')
 CALL_TIMEOUT_S = 60
 NOBODY_UID = 65534
 
