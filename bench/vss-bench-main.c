@@ -199,6 +199,7 @@ bench_free(Bench *b)
 	g_array_unref(r->raw[1]);
 	g_ptr_array_unref(r->aborts);
 	g_array_unref(r->cycle_vssd);
+	g_array_unref(r->create_set);
 	g_array_unref(r->cycle_btrfs);
 	g_array_unref(r->cycle_snapper_dbus);
 	g_array_unref(r->cycle_snapper_cmd);
@@ -380,6 +381,7 @@ main(int argc, char *argv[])
 	b->results.raw[1] = bench_samples_new();
 	b->results.aborts = g_ptr_array_new_with_free_func((GDestroyNotify)abort_row_free);
 	b->results.cycle_vssd = bench_samples_new();
+	b->results.create_set = bench_samples_new();
 	b->results.cycle_btrfs = bench_samples_new();
 	b->results.cycle_snapper_dbus = bench_samples_new();
 	b->results.cycle_snapper_cmd = bench_samples_new();

@@ -159,6 +159,7 @@ typedef struct {
 	GPtrArray *aborts; /* of AbortRow */
 	/* 3 */
 	GArray *cycle_vssd;
+	GArray *create_set; /* CreateSnapshotSet, 1 subvolume */
 	GArray *cycle_btrfs;
 	GArray *cycle_snapper_dbus;
 	GArray *cycle_snapper_cmd;
@@ -308,6 +309,8 @@ bench_vssd_cycle(Bench *b,
 		 gboolean dirty,
 		 gdouble *ms,
 		 GError **error);
+gboolean
+bench_vssd_create_set(Bench *b, guint n_volumes, gdouble *ms, GError **error);
 
 /* ---- vss-bench-btrfs.c: the filesystem the snapshots are taken of ------------------------ */
 

@@ -132,7 +132,11 @@ struct _VssBackupSession {
 	VssSnapshotPhase phase;
 	GError *op_error; /* how DoSnapshotSet will fail once the abort or seal is over */
 	VssEventRound *round;
-	guint n_busy; /* provider threads and file copies running: each is awaited */
+	guint n_busy; /* provider threads, records and file copies running: each is awaited */
+	/* DoSnapshotSet's first record and the provider's flush, run at once */
+	guint n_preparing;
+	GError *prepare_error;	  /* the first failure of the two */
+	gboolean record_complete; /* the record marked complete is on disk */
 	GCancellable *files_cancellable;
 	GSource *freeze_watchdog;
 

@@ -955,6 +955,7 @@ vss_backup_session_finalize(GObject *object)
 	g_clear_pointer(&self->set, vss_snapshot_set_unref);
 	g_ptr_array_unref(self->writers);
 	g_clear_error(&self->op_error);
+	g_clear_error(&self->prepare_error);
 	g_clear_object(&self->op_task);
 	g_clear_object(&self->files_cancellable);
 	g_free(self->abort_reason);

@@ -306,7 +306,7 @@ vss_btrfs_provider_prepare(VssProvider *provider, GPtrArray *volumes, GError **e
 
 /* runs while writers are frozen: nothing but the snapshot itself */
 static gboolean
-vss_btrfs_create_snapshot(VssSnapshotInfo *info, GError **error)
+vss_btrfs_create_snapshot(VssSnapshotInfo *info, gboolean read_only, GError **error)
 {
 	g_auto(VssFd) snapdir_fd = -1;
 	enum btrfs_util_error err;
@@ -364,9 +364,16 @@ vss_btrfs_create_snapshot(VssSnapshotInfo *info, GError **error)
 						error))
 		return FALSE;
 	/* writable until the set is sealed, so that writers can add the files
-	 * that only exist after the snapshot (docs/design.md §4c) */
+	 * that only exist after the snapshot (docs/design.md §4c); read-only at
+	 * once when no writer will see it before the seal, which saves the
+	 * seal's own transaction commit */
 	errno = 0;
-	err = btrfs_util_create_snapshot_fd2(volume_fd, snapdir_fd, info->id, 0, NULL, NULL);
+	err = btrfs_util_create_snapshot_fd2(volume_fd,
+					     snapdir_fd,
+					     info->id,
+					     read_only ? BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY : 0,
+					     NULL,
+					     NULL);
 	if (err != BTRFS_UTIL_OK) {
 		gint errsv = errno;
 		g_set_error(error,
@@ -379,6 +386,7 @@ vss_btrfs_create_snapshot(VssSnapshotInfo *info, GError **error)
 		return FALSE;
 	}
 	info->created = TRUE;
+	info->sealed = read_only;
 	info->creation_time = g_get_real_time();
 	return TRUE;
 }
@@ -392,6 +400,7 @@ vss_btrfs_create_snapshot(VssSnapshotInfo *info, GError **error)
 
 typedef struct {
 	GPtrArray *snapshots;
+	gboolean read_only;
 	gint next;     /* atomic: the index of the next snapshot to take */
 	gint failed;   /* atomic: once set, no more snapshots are started */
 	GMutex mutex;  /* guards @error */
@@ -409,7 +418,9 @@ vss_btrfs_snapshot_worker(gpointer user_data)
 
 		if (i >= batch->snapshots->len)
 			break;
-		if (vss_btrfs_create_snapshot(g_ptr_array_index(batch->snapshots, i), &error))
+		if (vss_btrfs_create_snapshot(g_ptr_array_index(batch->snapshots, i),
+					      batch->read_only,
+					      &error))
 			continue;
 		g_atomic_int_set(&batch->failed, 1);
 		g_mutex_lock(&batch->mutex);
@@ -421,9 +432,9 @@ vss_btrfs_snapshot_worker(gpointer user_data)
 }
 
 static gboolean
-vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
+vss_btrfs_create_snapshots(GPtrArray *snapshots, gboolean read_only, GError **error)
 {
-	VssBtrfsSnapshotBatch batch = {.snapshots = snapshots};
+	VssBtrfsSnapshotBatch batch = {.snapshots = snapshots, .read_only = read_only};
 	g_autoptr(GPtrArray) threads = g_ptr_array_new();
 	guint n_threads = MIN(snapshots->len, VSS_BTRFS_SNAPSHOT_THREADS_MAX);
 
@@ -453,6 +464,20 @@ vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean
+vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
+{
+	return vss_btrfs_create_snapshots(snapshots, FALSE, error);
+}
+
+static gboolean
+vss_btrfs_provider_create_sealed_snapshots(VssProvider *provider,
+					   GPtrArray *snapshots,
+					   GError **error)
+{
+	return vss_btrfs_create_snapshots(snapshots, TRUE, error);
 }
 
 static gboolean
@@ -649,6 +674,7 @@ vss_btrfs_provider_iface_init(VssProviderInterface *iface)
 	iface->build_snapshot_path = vss_btrfs_provider_build_snapshot_path;
 	iface->prepare = vss_btrfs_provider_prepare;
 	iface->create_snapshots = vss_btrfs_provider_create_snapshots;
+	iface->create_sealed_snapshots = vss_btrfs_provider_create_sealed_snapshots;
 	iface->delete_snapshot = vss_btrfs_provider_delete_snapshot;
 	iface->snapshot_exists = vss_btrfs_provider_snapshot_exists;
 	iface->snapshot_is_sealed = vss_btrfs_provider_snapshot_is_sealed;
