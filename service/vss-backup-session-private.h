@@ -139,6 +139,7 @@ struct _VssBackupSession {
 	gboolean record_complete; /* the record marked complete is on disk */
 	GCancellable *files_cancellable;
 	GSource *freeze_watchdog;
+	gboolean quiet; /* the registry is quiet for this backup's freeze window */
 
 	/* the end of the backup */
 	VssEndStep step;
@@ -176,6 +177,9 @@ vss_backup_session_clear_round(VssBackupSession *self);
 
 void
 vss_backup_session_clear_watchdog(VssBackupSession *self);
+
+void
+vss_backup_session_set_quiet(VssBackupSession *self, gboolean quiet);
 
 void
 vss_backup_session_release_set_lock(VssBackupSession *self);

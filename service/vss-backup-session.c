@@ -120,6 +120,16 @@ vss_backup_session_clear_watchdog(VssBackupSession *self)
 	g_clear_pointer(&self->freeze_watchdog, g_source_unref);
 }
 
+/* from Freeze sent to Thaw sent: see vss_writer_registry_set_quiet() */
+void
+vss_backup_session_set_quiet(VssBackupSession *self, gboolean quiet)
+{
+	if (self->quiet == quiet)
+		return;
+	self->quiet = quiet;
+	vss_writer_registry_set_quiet(self->registry, quiet);
+}
+
 void
 vss_backup_session_release_set_lock(VssBackupSession *self)
 {
@@ -936,6 +946,8 @@ vss_backup_session_dispose(GObject *object)
 	VssBackupSession *self = VSS_BACKUP_SESSION(object);
 	vss_backup_session_clear_round(self);
 	vss_backup_session_clear_watchdog(self);
+	if (self->registry != NULL)
+		vss_backup_session_set_quiet(self, FALSE);
 	G_OBJECT_CLASS(vss_backup_session_parent_class)->dispose(object);
 }
 

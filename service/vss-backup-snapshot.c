@@ -231,6 +231,7 @@ vss_backup_session_create_snapshots_cb(GObject *source, GAsyncResult *res, gpoin
 	 * the snapshots show on the bus, as they are on disk */
 	self->phase = PHASE_THAW;
 	vss_backup_session_send(self, VSS_WRITER_EVENT_THAW, NULL, vss_backup_session_thaw_done_cb);
+	vss_backup_session_set_quiet(self, FALSE);
 	if (!vss_backup_session_is_aborting(self))
 		vss_backup_session_set_changed(self);
 }
@@ -330,6 +331,9 @@ static void
 vss_backup_session_freeze(VssBackupSession *self)
 {
 	self->phase = PHASE_FREEZE;
+	/* the window holds the events, their answers and the snapshots: what
+	 * the writers' answers change is told once Thaw is sent */
+	vss_backup_session_set_quiet(self, TRUE);
 	vss_backup_session_send(self,
 				VSS_WRITER_EVENT_FREEZE,
 				NULL,

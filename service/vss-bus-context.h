@@ -37,6 +37,9 @@ typedef struct {
 	/* CreateSnapshotSet's sets of context "backup": deleted when their
 	 * caller leaves (docs/design.md §4b) */
 	GHashTable *connection_sets; /* set id → unique name */
+	/* the writers' changes not yet told (vss-writer-object.c), in order */
+	GQueue writer_changes;
+	GSource *writer_changes_source;
 } VssBusContext;
 
 void

@@ -5,6 +5,11 @@
 
 #include "config.h"
 
+#include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "vss-backup-object.h"
 #include "vss-bus-context.h"
 #include "vss-daemon.h"
@@ -22,9 +27,22 @@ struct _VssDaemon {
 	VssBusContext ctx;
 	VssDBusManager *manager;
 	guint name_owner_changed_id;
+	guint trim_id;
 };
 
 G_DEFINE_TYPE(VssDaemon, vss_daemon, G_TYPE_OBJECT)
+
+static gboolean
+vss_daemon_trim_cb(gpointer user_data)
+{
+	VssDaemon *self = VSS_DAEMON(user_data);
+
+	self->trim_id = 0;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	return G_SOURCE_REMOVE;
+}
 
 static void
 vss_daemon_backup_released_cb(VssCoordinator *coordinator,
@@ -32,7 +50,16 @@ vss_daemon_backup_released_cb(VssCoordinator *coordinator,
 			      gpointer user_data)
 {
 	VssDaemon *self = VSS_DAEMON(user_data);
+
 	g_hash_table_remove(self->ctx.backups, session);
+	/* a backup of a thousand writers needs megabytes for a moment (its
+	 * messages, replies and details); once it is over they are free, but
+	 * malloc keeps free pages below the top of the heap: hand them back,
+	 * after everything else pending (the writers' PropertiesChanged among
+	 * it, at G_PRIORITY_LOW) is done */
+	if (self->trim_id == 0)
+		self->trim_id =
+		    g_idle_add_full(G_PRIORITY_LOW + 100, vss_daemon_trim_cb, self, NULL);
 }
 
 /* ---- callers leaving --------------------------------------------------------------- */
@@ -163,6 +190,10 @@ vss_daemon_dispose(GObject *object)
 		g_dbus_connection_signal_unsubscribe(ctx->connection, self->name_owner_changed_id);
 		self->name_owner_changed_id = 0;
 	}
+	if (self->trim_id != 0) {
+		g_source_remove(self->trim_id);
+		self->trim_id = 0;
+	}
 	if (ctx->coordinator != NULL) {
 		g_signal_handlers_disconnect_by_data(ctx->coordinator, self);
 		g_signal_handlers_disconnect_by_data(ctx->coordinator, ctx);
@@ -242,6 +273,7 @@ vss_daemon_new(GDBusConnection *connection, VssCoordinator *coordinator)
 	ctx->registry = g_object_ref(vss_coordinator_get_registry(coordinator));
 	ctx->authority = vss_authority_new(connection);
 	ctx->object_manager = g_dbus_object_manager_server_new(VSS_DBUS_PATH);
+
 	self->manager = vss_manager_new(ctx);
 	vss_writer_objects_attach(ctx);
 	vss_snapshot_objects_attach(ctx);

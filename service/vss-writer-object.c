@@ -59,7 +59,8 @@ G_DECLARE_FINAL_TYPE(VssWriterSkeleton,
 		     VssDBusWriterSkeleton)
 struct _VssWriterSkeleton {
 	VssDBusWriterSkeleton parent_instance;
-	VssWriterObject *wo;
+	VssWriterObject *wo;	     /* NULL once the object is gone */
+	VssRegisteredWriter *writer; /* its properties, read when asked */
 };
 
 static gboolean
@@ -128,6 +129,124 @@ vss_writer_skeleton_handle_unregister(VssDBusWriter *object, GDBusMethodInvocati
 	return handle_writer_unregister(object, invocation, VSS_WRITER_SKELETON(object)->wo);
 }
 
+/*
+ * Ack and Fail come a thousand at a time: they are dispatched here, not
+ * through the generated code's "handle-*" signal emission (GValues and the
+ * generic marshaller); the other methods go the generated way.
+ */
+static GDBusInterfaceMethodCallFunc vss_writer_skeleton_parent_method_call;
+
+static void
+vss_writer_skeleton_method_call(GDBusConnection *connection,
+				const gchar *sender,
+				const gchar *object_path,
+				const gchar *interface_name,
+				const gchar *method_name,
+				GVariant *parameters,
+				GDBusMethodInvocation *invocation,
+				gpointer user_data)
+{
+	VssWriterSkeleton *self = VSS_WRITER_SKELETON(user_data);
+
+	if (strcmp(method_name, "Ack") == 0) {
+		guint64 serial = 0;
+		g_variant_get(parameters, "(t)", &serial);
+		handle_writer_ack(VSS_DBUS_WRITER(self), invocation, serial, self->wo);
+		return;
+	}
+	if (strcmp(method_name, "Fail") == 0) {
+		guint64 serial = 0;
+		const gchar *failure = NULL;
+		const gchar *message = NULL;
+		g_variant_get(parameters, "(t&s&s)", &serial, &failure, &message);
+		handle_writer_fail(VSS_DBUS_WRITER(self),
+				   invocation,
+				   serial,
+				   failure,
+				   message,
+				   self->wo);
+		return;
+	}
+	vss_writer_skeleton_parent_method_call(connection,
+					       sender,
+					       object_path,
+					       interface_name,
+					       method_name,
+					       parameters,
+					       invocation,
+					       user_data);
+}
+
+/* the properties are the registered writer's, read when asked: nothing is
+ * copied into the skeleton; what changes is told by
+ * vss_writer_objects_status_cb() */
+static GVariant *
+vss_writer_skeleton_property(VssWriterSkeleton *self, const gchar *name)
+{
+	VssRegisteredWriter *writer = self->writer;
+
+	if (strcmp(name, "Name") == 0)
+		return g_variant_new_string(vss_registered_writer_get_name(writer));
+	if (strcmp(name, "ClassId") == 0)
+		return g_variant_new_string(vss_registered_writer_get_class_id(writer));
+	if (strcmp(name, "State") == 0)
+		return g_variant_new_string(
+		    vss_writer_state_to_string(vss_registered_writer_get_state(writer)));
+	if (strcmp(name, "Failure") == 0)
+		return g_variant_new_string(
+		    vss_writer_failure_to_string(vss_registered_writer_get_failure(writer)));
+	if (strcmp(name, "FailureMessage") == 0)
+		return g_variant_new_string(vss_registered_writer_get_failure_message(writer));
+	return NULL;
+}
+
+static GVariant *
+vss_writer_skeleton_get_property(GDBusConnection *connection,
+				 const gchar *sender,
+				 const gchar *object_path,
+				 const gchar *interface_name,
+				 const gchar *property_name,
+				 GError **error,
+				 gpointer user_data)
+{
+	GVariant *value =
+	    vss_writer_skeleton_property(VSS_WRITER_SKELETON(user_data), property_name);
+
+	if (value == NULL)
+		g_set_error(error,
+			    G_DBUS_ERROR,
+			    G_DBUS_ERROR_INVALID_ARGS,
+			    "No property with name %s",
+			    property_name);
+	return value;
+}
+
+static GDBusInterfaceVTable vss_writer_skeleton_vtable;
+
+static GDBusInterfaceVTable *
+vss_writer_skeleton_get_vtable(GDBusInterfaceSkeleton *skeleton)
+{
+	return &vss_writer_skeleton_vtable;
+}
+
+static GVariant *
+vss_writer_skeleton_get_properties(GDBusInterfaceSkeleton *skeleton)
+{
+	GDBusInterfaceInfo *info = vss_dbus_writer_interface_info();
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	for (guint i = 0; info->properties[i] != NULL; i++) {
+		const gchar *name = info->properties[i]->name;
+		g_variant_builder_add(
+		    &builder,
+		    "{sv}",
+		    name,
+		    vss_writer_skeleton_property(VSS_WRITER_SKELETON(skeleton), name));
+	}
+	return g_variant_builder_end(&builder);
+}
+
 static void
 vss_writer_skeleton_iface_init(VssDBusWriterIface *iface)
 {
@@ -144,8 +263,26 @@ G_DEFINE_TYPE_WITH_CODE(VssWriterSkeleton,
 			G_IMPLEMENT_INTERFACE(VSS_DBUS_TYPE_WRITER, vss_writer_skeleton_iface_init))
 
 static void
+vss_writer_skeleton_finalize(GObject *object)
+{
+	g_clear_object(&VSS_WRITER_SKELETON(object)->writer);
+	G_OBJECT_CLASS(vss_writer_skeleton_parent_class)->finalize(object);
+}
+
+static void
 vss_writer_skeleton_class_init(VssWriterSkeletonClass *klass)
 {
+	GDBusInterfaceSkeletonClass *skeleton_class = G_DBUS_INTERFACE_SKELETON_CLASS(klass);
+	GDBusInterfaceSkeletonClass *parent_class =
+	    G_DBUS_INTERFACE_SKELETON_CLASS(vss_writer_skeleton_parent_class);
+
+	G_OBJECT_CLASS(klass)->finalize = vss_writer_skeleton_finalize;
+	vss_writer_skeleton_vtable = *parent_class->get_vtable(NULL);
+	vss_writer_skeleton_parent_method_call = vss_writer_skeleton_vtable.method_call;
+	vss_writer_skeleton_vtable.method_call = vss_writer_skeleton_method_call;
+	vss_writer_skeleton_vtable.get_property = vss_writer_skeleton_get_property;
+	skeleton_class->get_vtable = vss_writer_skeleton_get_vtable;
+	skeleton_class->get_properties = vss_writer_skeleton_get_properties;
 }
 
 static void
@@ -351,33 +488,18 @@ handle_writer_add_backup_file(VssDBusWriter *iface,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static void
-vss_writer_object_status_changed_cb(VssRegisteredWriter *writer, gpointer user_data)
-{
-	VssWriterObject *wo = user_data;
-	vss_dbus_writer_set_state(
-	    wo->iface,
-	    vss_writer_state_to_string(vss_registered_writer_get_state(writer)));
-	vss_dbus_writer_set_failure(
-	    wo->iface,
-	    vss_writer_failure_to_string(vss_registered_writer_get_failure(writer)));
-	vss_dbus_writer_set_failure_message(wo->iface,
-					    vss_registered_writer_get_failure_message(writer));
-}
-
 VssWriterObject *
 vss_writer_object_new(VssBusContext *ctx, VssRegisteredWriter *writer)
 {
 	VssWriterObject *wo = g_new0(VssWriterObject, 1);
+	VssWriterSkeleton *skeleton = g_object_new(VSS_TYPE_WRITER_SKELETON, NULL);
 
 	wo->ctx = ctx;
 	wo->writer = g_object_ref(writer);
 	wo->path = vss_bus_writer_path(vss_registered_writer_get_id(writer));
-	wo->iface = g_object_new(VSS_TYPE_WRITER_SKELETON, NULL);
-	VSS_WRITER_SKELETON(wo->iface)->wo = wo;
-	vss_dbus_writer_set_name(wo->iface, vss_registered_writer_get_name(writer));
-	vss_dbus_writer_set_class_id(wo->iface, vss_registered_writer_get_class_id(writer));
-	vss_writer_object_status_changed_cb(writer, wo);
+	skeleton->wo = wo;
+	skeleton->writer = g_object_ref(writer);
+	wo->iface = VSS_DBUS_WRITER(skeleton);
 
 	g_hash_table_insert(ctx->writers,
 			    GUINT_TO_POINTER(vss_registered_writer_get_id(writer)),
@@ -386,17 +508,112 @@ vss_writer_object_new(VssBusContext *ctx, VssRegisteredWriter *writer)
 	return wo;
 }
 
+/* ---- what changes: PropertiesChanged ------------------------------------------- */
+
+/* a writer's state as it was when it changed, to be told in order */
+typedef struct {
+	guint writer_id;
+	VssWriterState state;
+	VssWriterFailure failure;
+	gchar *message;
+} VssWriterChange;
+
 static void
-vss_writer_objects_status_changed_cb(VssWriterRegistry *registry,
-				     VssRegisteredWriter *writer,
-				     gpointer user_data)
+vss_writer_change_free(VssWriterChange *change)
+{
+	g_free(change->message);
+	g_free(change);
+}
+
+/* at most this many PropertiesChanged per main loop iteration: answers to
+ * events, at a higher priority, are not kept waiting long */
+#define VSS_WRITER_CHANGES_PER_DISPATCH 16
+
+static void
+vss_writer_objects_emit(VssBusContext *ctx, VssWriterChange *change)
+{
+	VssWriterObject *wo =
+	    g_hash_table_lookup(ctx->writers, GUINT_TO_POINTER(change->writer_id));
+	GVariantBuilder changed;
+	g_autoptr(GError) error = NULL;
+
+	/* gone: its InterfacesRemoved said all there is to say */
+	if (wo == NULL)
+		return;
+	g_variant_builder_init(&changed, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&changed,
+			      "{sv}",
+			      "State",
+			      g_variant_new_string(vss_writer_state_to_string(change->state)));
+	g_variant_builder_add(&changed,
+			      "{sv}",
+			      "Failure",
+			      g_variant_new_string(vss_writer_failure_to_string(change->failure)));
+	g_variant_builder_add(&changed,
+			      "{sv}",
+			      "FailureMessage",
+			      g_variant_new_string(change->message));
+	if (!g_dbus_connection_emit_signal(
+		ctx->connection,
+		NULL,
+		wo->path,
+		"org.freedesktop.DBus.Properties",
+		"PropertiesChanged",
+		g_variant_new("(sa{sv}as)", VSS_DBUS_INTERFACE_WRITER, &changed, NULL),
+		&error))
+		g_debug("cannot tell that writer %u changed: %s",
+			change->writer_id,
+			error->message);
+}
+
+static gboolean
+vss_writer_objects_drain_cb(gpointer user_data)
 {
 	VssBusContext *ctx = user_data;
-	VssWriterObject *wo =
-	    g_hash_table_lookup(ctx->writers,
-				GUINT_TO_POINTER(vss_registered_writer_get_id(writer)));
-	if (wo != NULL)
-		vss_writer_object_status_changed_cb(writer, wo);
+
+	for (guint i = 0; i < VSS_WRITER_CHANGES_PER_DISPATCH; i++) {
+		VssWriterChange *change = g_queue_pop_head(&ctx->writer_changes);
+		if (change == NULL)
+			break;
+		vss_writer_objects_emit(ctx, change);
+		vss_writer_change_free(change);
+	}
+	if (!g_queue_is_empty(&ctx->writer_changes) && !vss_writer_registry_is_quiet(ctx->registry))
+		return G_SOURCE_CONTINUE;
+	g_clear_pointer(&ctx->writer_changes_source, g_source_unref);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The writers' State, Failure and FailureMessage are told (PropertiesChanged)
+ * each time they change, in order, at a low priority and never while the
+ * registry is quiet (the freeze window): a hundred writers acknowledging
+ * Freeze are a hundred signals, which would otherwise go out while the
+ * others wait for Thaw. Get and GetManagedObjects read the current values.
+ */
+static void
+vss_writer_objects_status_cb(VssWriterRegistry *registry,
+			     VssRegisteredWriter *writer,
+			     gpointer user_data)
+{
+	VssBusContext *ctx = user_data;
+
+	if (writer != NULL) {
+		VssWriterChange *change = g_new(VssWriterChange, 1);
+		change->writer_id = vss_registered_writer_get_id(writer);
+		change->state = vss_registered_writer_get_state(writer);
+		change->failure = vss_registered_writer_get_failure(writer);
+		change->message = g_strdup(vss_registered_writer_get_failure_message(writer));
+		g_queue_push_tail(&ctx->writer_changes, change);
+	}
+	if (ctx->writer_changes_source != NULL || g_queue_is_empty(&ctx->writer_changes) ||
+	    vss_writer_registry_is_quiet(registry))
+		return;
+	ctx->writer_changes_source = g_idle_source_new();
+	g_source_set_priority(ctx->writer_changes_source, G_PRIORITY_LOW);
+	g_source_set_callback(ctx->writer_changes_source, vss_writer_objects_drain_cb, ctx, NULL);
+	g_source_set_name(ctx->writer_changes_source, "[vssd] writer PropertiesChanged");
+	g_source_attach(ctx->writer_changes_source, g_main_context_get_thread_default());
 }
 
 static void
@@ -480,11 +697,9 @@ vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, guint uid
 void
 vss_writer_objects_attach(VssBusContext *ctx)
 {
+	g_queue_init(&ctx->writer_changes);
 	vss_writer_registry_set_event_sender(ctx->registry, vss_writer_objects_send_event_cb, ctx);
-	g_signal_connect(ctx->registry,
-			 "writer-status-changed",
-			 G_CALLBACK(vss_writer_objects_status_changed_cb),
-			 ctx);
+	vss_writer_registry_set_status_notifier(ctx->registry, vss_writer_objects_status_cb, ctx);
 	g_signal_connect(ctx->registry,
 			 "writer-removed",
 			 G_CALLBACK(vss_writer_objects_removed_cb),
@@ -496,4 +711,10 @@ vss_writer_objects_detach(VssBusContext *ctx)
 {
 	g_signal_handlers_disconnect_by_data(ctx->registry, ctx);
 	vss_writer_registry_set_event_sender(ctx->registry, NULL, NULL);
+	vss_writer_registry_set_status_notifier(ctx->registry, NULL, NULL);
+	if (ctx->writer_changes_source != NULL) {
+		g_source_destroy(ctx->writer_changes_source);
+		g_clear_pointer(&ctx->writer_changes_source, g_source_unref);
+	}
+	g_queue_clear_full(&ctx->writer_changes, (GDestroyNotify)vss_writer_change_free);
 }

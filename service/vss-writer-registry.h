@@ -122,6 +122,26 @@ void
 vss_writer_registry_set_event_sender(VssWriterRegistry *self,
 				     VssWriterEventSender sender,
 				     gpointer user_data);
+/* called instead of "writer-status-changed" (the bus layer, directly: a
+ * thousand writers change state a thousand times per event); with @writer
+ * NULL when the registry stops being quiet */
+typedef void (*VssWriterStatusNotifier)(VssWriterRegistry *registry,
+					VssRegisteredWriter *writer,
+					gpointer user_data);
+void
+vss_writer_registry_set_status_notifier(VssWriterRegistry *self,
+					VssWriterStatusNotifier notifier,
+					gpointer user_data);
+/*
+ * While quiet (from Freeze sent to Thaw sent), whoever tells the world of
+ * the writers' states holds it back: the freeze window carries the events
+ * and their answers, nothing else (docs/design.md §7). Nothing is lost:
+ * what changed is told, in order, once it is over.
+ */
+void
+vss_writer_registry_set_quiet(VssWriterRegistry *self, gboolean quiet);
+gboolean
+vss_writer_registry_is_quiet(VssWriterRegistry *self);
 /* emits "send-event" (the bus layer turns it into a unicast signal) and
  * remembers the event until it is answered; returns its serial */
 guint64
