@@ -149,8 +149,7 @@ vss_daemon_start(VssDaemon *self, GError **error)
 					      VSS_DBUS_PATH,
 					      error))
 		return FALSE;
-	g_dbus_object_manager_server_set_connection(self->ctx.object_manager, self->ctx.connection);
-	return TRUE;
+	return vss_bus_context_start(&self->ctx, error);
 }
 
 static void
@@ -203,6 +202,8 @@ vss_daemon_dispose(GObject *object)
 	g_hash_table_remove_all(ctx->backups);
 	g_hash_table_remove_all(ctx->writers);
 	g_hash_table_remove_all(ctx->snapshots);
+	if (ctx->connection != NULL)
+		vss_bus_context_stop(ctx);
 	if (self->manager != NULL)
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->manager));
 	G_OBJECT_CLASS(vss_daemon_parent_class)->dispose(object);
@@ -220,7 +221,7 @@ vss_daemon_finalize(GObject *object)
 	g_hash_table_unref(ctx->calls_in_flight);
 	g_hash_table_unref(ctx->connection_sets);
 	g_clear_object(&self->manager);
-	g_clear_object(&ctx->object_manager);
+	g_hash_table_unref(ctx->exported);
 	g_clear_object(&ctx->authority);
 	g_clear_object(&ctx->registry);
 	g_clear_object(&ctx->coordinator);
@@ -260,6 +261,7 @@ vss_daemon_init(VssDaemon *self)
 						     g_free,
 						     (GDestroyNotify)g_ptr_array_unref);
 	ctx->connection_sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	vss_bus_context_init_objects(ctx);
 }
 
 VssDaemon *
@@ -272,7 +274,6 @@ vss_daemon_new(GDBusConnection *connection, VssCoordinator *coordinator)
 	ctx->coordinator = g_object_ref(coordinator);
 	ctx->registry = g_object_ref(vss_coordinator_get_registry(coordinator));
 	ctx->authority = vss_authority_new(connection);
-	ctx->object_manager = g_dbus_object_manager_server_new(VSS_DBUS_PATH);
 
 	self->manager = vss_manager_new(ctx);
 	vss_writer_objects_attach(ctx);
