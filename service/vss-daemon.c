@@ -32,16 +32,41 @@ struct _VssDaemon {
 
 G_DEFINE_TYPE(VssDaemon, vss_daemon, G_TYPE_OBJECT)
 
+/* how long vssd stays quiet after a backup before it hands memory back */
+#define VSS_DAEMON_TRIM_DELAY_MS 250
+
 static gboolean
 vss_daemon_trim_cb(gpointer user_data)
 {
 	VssDaemon *self = VSS_DAEMON(user_data);
 
+	/* the writers' PropertiesChanged still going out: later */
+	if (!g_queue_is_empty(&self->ctx.writer_changes))
+		return G_SOURCE_CONTINUE;
 	self->trim_id = 0;
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
 	return G_SOURCE_REMOVE;
+}
+
+/*
+ * A backup of a thousand writers needs megabytes for a moment (its messages,
+ * replies, details, the writers' PropertiesChanged); once it is over they are
+ * free, but malloc keeps free pages below the top of the heap. They go back
+ * to the system once vssd has been quiet for a moment after a backup ends:
+ * the timer starts again with every backup released.
+ */
+static void
+vss_daemon_schedule_trim(VssDaemon *self)
+{
+	if (self->trim_id != 0)
+		g_source_remove(self->trim_id);
+	self->trim_id = g_timeout_add_full(G_PRIORITY_LOW,
+					   VSS_DAEMON_TRIM_DELAY_MS,
+					   vss_daemon_trim_cb,
+					   self,
+					   NULL);
 }
 
 static void
@@ -52,14 +77,7 @@ vss_daemon_backup_released_cb(VssCoordinator *coordinator,
 	VssDaemon *self = VSS_DAEMON(user_data);
 
 	g_hash_table_remove(self->ctx.backups, session);
-	/* a backup of a thousand writers needs megabytes for a moment (its
-	 * messages, replies and details); once it is over they are free, but
-	 * malloc keeps free pages below the top of the heap: hand them back,
-	 * after everything else pending (the writers' PropertiesChanged among
-	 * it, at G_PRIORITY_LOW) is done */
-	if (self->trim_id == 0)
-		self->trim_id =
-		    g_idle_add_full(G_PRIORITY_LOW + 100, vss_daemon_trim_cb, self, NULL);
+	vss_daemon_schedule_trim(self);
 }
 
 /* ---- callers leaving --------------------------------------------------------------- */
