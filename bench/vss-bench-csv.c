@@ -72,8 +72,9 @@ gboolean
 bench_write_csv(Bench *b, GError **error)
 {
 	Results *r = &b->results;
-	g_autoptr(GString) scale = g_string_new("writers,subvolumes,what,median_ms,p95_ms,ci_low_ms,"
-						"ci_high_ms,samples\n");
+	g_autoptr(GString) scale =
+	    g_string_new("writers,subvolumes,what,median_ms,p95_ms,ci_low_ms,"
+			 "ci_high_ms,samples\n");
 	g_autoptr(GString) raw =
 	    g_string_new("subvolumes,how,median_ms,p95_ms,ci_low_ms,ci_high_ms,samples\n");
 	g_autoptr(GString) memory =

@@ -120,7 +120,8 @@ vss_backup_session_clear_watchdog(VssBackupSession *self)
 	g_clear_pointer(&self->freeze_watchdog, g_source_unref);
 }
 
-/* from Freeze sent to Thaw sent: see vss_writer_registry_set_quiet() */
+/* from PrepareForSnapshot sent until Thaw is answered: see
+ * vss_writer_registry_set_quiet() */
 void
 vss_backup_session_set_quiet(VssBackupSession *self, gboolean quiet)
 {

@@ -198,6 +198,9 @@ vss_backup_session_thaw_done_cb(VssEventRound *round, gpointer user_data)
 	VssBackupSession *self = VSS_BACKUP_SESSION(user_data);
 
 	vss_backup_session_round_over(self);
+	/* every writer has its Thaw (or failed it): the window is over, and
+	 * what changed meanwhile may go out now without slowing Thaw down */
+	vss_backup_session_set_quiet(self, FALSE);
 	/* a failure already started the abort from the reply callback */
 	if (vss_backup_session_is_aborting(self) || vss_backup_session_abort_done(self))
 		return;
@@ -231,7 +234,6 @@ vss_backup_session_create_snapshots_cb(GObject *source, GAsyncResult *res, gpoin
 	 * the snapshots show on the bus, as they are on disk */
 	self->phase = PHASE_THAW;
 	vss_backup_session_send(self, VSS_WRITER_EVENT_THAW, NULL, vss_backup_session_thaw_done_cb);
-	vss_backup_session_set_quiet(self, FALSE);
 	if (!vss_backup_session_is_aborting(self))
 		vss_backup_session_set_changed(self);
 }
@@ -331,9 +333,6 @@ static void
 vss_backup_session_freeze(VssBackupSession *self)
 {
 	self->phase = PHASE_FREEZE;
-	/* the window holds the events, their answers and the snapshots: what
-	 * the writers' answers change is told once Thaw is sent */
-	vss_backup_session_set_quiet(self, TRUE);
 	vss_backup_session_send(self,
 				VSS_WRITER_EVENT_FREEZE,
 				NULL,
@@ -408,6 +407,7 @@ vss_backup_session_prepare_for_snapshot_done_cb(VssEventRound *round, gpointer u
 	vss_backup_session_round_over(self);
 	/* rule 3: a PrepareForSnapshot failure fails the call, sends no Abort */
 	if (vss_event_round_get_first_failure(round) != NULL) {
+		vss_backup_session_set_quiet(self, FALSE);
 		vss_backup_session_set_state(self, VSS_BACKUP_STATE_SNAPSHOT_FAILED);
 		vss_backup_session_finish_op(self, vss_backup_session_writer_failure_error(round));
 		return;
@@ -455,6 +455,13 @@ vss_backup_session_do_snapshot_set_async(VssBackupSession *self,
 	if (!vss_backup_session_begin_op(self, OP_DO_SNAPSHOT_SET, VSS_BACKUP_STATE_PREPARED, task))
 		return;
 	vss_backup_session_set_state(self, VSS_BACKUP_STATE_SNAPSHOTTING);
+	/* from PrepareForSnapshot until every writer has its Thaw the bus
+	 * carries the events and their answers, nothing else: what the answers
+	 * change (the writers' State) is told afterwards, in order. Signals sent
+	 * just before Freeze would still be on their way (GDBus's worker, the
+	 * bus) while Freeze goes out, and after Thaw is sent they would take the
+	 * CPU its delivery needs. */
+	vss_backup_session_set_quiet(self, TRUE);
 	self->phase = PHASE_PREPARE_FOR_SNAPSHOT;
 	vss_backup_session_send(self,
 				VSS_WRITER_EVENT_PREPARE_FOR_SNAPSHOT,

@@ -45,6 +45,7 @@ typedef struct {
 	 * caller leaves (docs/design.md §4b) */
 	GHashTable *connection_sets; /* set id → unique name */
 	guint writers_subtree_id;    /* the writers' objects (vss-writer-object.c) */
+	GVariant *event_backup_path; /* the backup path of the last event sent */
 	/* the writers' changes not yet told (vss-writer-object.c), in order */
 	GQueue writer_changes;
 	GSource *writer_changes_source;

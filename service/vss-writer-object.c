@@ -569,15 +569,24 @@ vss_writer_objects_send_event_cb(VssWriterRegistry *registry,
 	VssWriterObject *wo = g_hash_table_lookup(ctx->writers, GUINT_TO_POINTER(id));
 	g_autofree gchar *path = wo == NULL ? vss_bus_writer_path(id) : NULL;
 	g_autoptr(GError) error = NULL;
+	GVariant *args[3];
 
-	if (!g_dbus_connection_emit_signal(
-		ctx->connection,
-		vss_registered_writer_get_owner(writer),
-		wo != NULL ? wo->path : path,
-		VSS_DBUS_INTERFACE_WRITER,
-		vss_writer_event_to_signal_name(event),
-		g_variant_new("(to@a{sv})", serial, backup_path, details),
-		&error)) {
+	/* a round sends one backup path to every writer: checked and made once */
+	if (ctx->event_backup_path == NULL ||
+	    strcmp(g_variant_get_string(ctx->event_backup_path, NULL), backup_path) != 0) {
+		g_clear_pointer(&ctx->event_backup_path, g_variant_unref);
+		ctx->event_backup_path = g_variant_ref_sink(g_variant_new_object_path(backup_path));
+	}
+	args[0] = g_variant_new_uint64(serial);
+	args[1] = ctx->event_backup_path;
+	args[2] = details;
+	if (!g_dbus_connection_emit_signal(ctx->connection,
+					   vss_registered_writer_get_owner(writer),
+					   wo != NULL ? wo->path : path,
+					   VSS_DBUS_INTERFACE_WRITER,
+					   vss_writer_event_to_signal_name(event),
+					   g_variant_new_tuple(args, G_N_ELEMENTS(args)),
+					   &error)) {
 		/* the writer's event timeout turns this into a failure */
 		g_warning("cannot send %s to writer '%s': %s",
 			  vss_writer_event_to_signal_name(event),
@@ -662,6 +671,7 @@ vss_writer_objects_detach(VssBusContext *ctx)
 		g_dbus_connection_unregister_subtree(ctx->connection, ctx->writers_subtree_id);
 	ctx->writers_subtree_id = 0;
 	ctx->list_writers = NULL;
+	g_clear_pointer(&ctx->event_backup_path, g_variant_unref);
 	if (ctx->writer_changes_source != NULL) {
 		g_source_destroy(ctx->writer_changes_source);
 		g_clear_pointer(&ctx->writer_changes_source, g_source_unref);

@@ -15,8 +15,18 @@
 #include "vss-writer-registry.h"
 
 /* g_debug() formats its message before it learns that nobody reads it: on
- * the paths that run once per writer, or per writer and event, ask first */
-#define VSS_DEBUG_ENABLED() (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+ * the paths that run once per writer, or per writer and event, ask first
+ * (and ask GLib once: it reads G_MESSAGES_DEBUG each time) */
+static gboolean
+vss_debug_enabled(void)
+{
+	static gint enabled = -1;
+
+	if (enabled < 0)
+		enabled = !g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
+	return enabled;
+}
+#define VSS_DEBUG_ENABLED() vss_debug_enabled()
 
 /* an event sent and not yet answered */
 typedef struct {

@@ -133,7 +133,8 @@ vss_writer_registry_set_status_notifier(VssWriterRegistry *self,
 					VssWriterStatusNotifier notifier,
 					gpointer user_data);
 /*
- * While quiet (from Freeze sent to Thaw sent), whoever tells the world of
+ * While quiet (from PrepareForSnapshot sent until Thaw is answered), whoever
+ * tells the world of
  * the writers' states holds it back: the freeze window carries the events
  * and their answers, nothing else (docs/design.md §7). Nothing is lost:
  * what changed is told, in order, once it is over.
