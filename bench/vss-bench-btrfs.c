@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -91,6 +92,22 @@ bench_make_filesystem(Bench *b, GError **error)
 			g_autofree gchar *path = g_build_filename(b->volumes[i], file_name, NULL);
 			if (!g_file_set_contents(path, files, -1, error))
 				return FALSE;
+		}
+	}
+	/* the raw snapshots of a set each go into a directory of their own, as
+	 * vssd's go into their subvolume's .vss-snapshots: snapshots into one
+	 * directory would wait for each other on its lock */
+	for (guint i = 0; i < BENCH_MAX_VOLUMES; i++) {
+		g_autofree gchar *name = g_strdup_printf("v%u", i);
+		g_autofree gchar *dir = g_build_filename(b->snapdir, name, NULL);
+		if (g_mkdir(dir, 0700) < 0) {
+			g_set_error(error,
+				    G_IO_ERROR,
+				    g_io_error_from_errno(errno),
+				    "mkdir %s: %s",
+				    dir,
+				    g_strerror(errno));
+			return FALSE;
 		}
 	}
 	b->dirty_path = g_build_filename(b->volumes[0], "dirty.bin", NULL);
@@ -224,11 +241,11 @@ bench_delete_snapshot(Bench *b, const gchar *name, GError **error)
 typedef struct {
 	Bench *b;
 	guint n;
-	gchar **names;
+	gchar **names; /* relative to the snapshot directory: v<i>/<name> */
 	gint *source_fds;
-	gint dir_fd;
-	gint next; /* atomic */
-	gint failed;
+	gint *dir_fds; /* each snapshot's own directory */
+	gint next;     /* atomic */
+	gint failed;   /* atomic */
 } BenchRawBatch;
 
 static gpointer
@@ -241,8 +258,8 @@ bench_raw_worker(gpointer user_data)
 		if (i >= batch->n)
 			break;
 		if (btrfs_util_create_snapshot_fd2(batch->source_fds[i],
-						   batch->dir_fd,
-						   batch->names[i],
+						   batch->dir_fds[i],
+						   strchr(batch->names[i], '/') + 1,
 						   BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY,
 						   NULL,
 						   NULL) != BTRFS_UTIL_OK)
@@ -253,28 +270,32 @@ bench_raw_worker(gpointer user_data)
 
 /*
  * Read-only libbtrfsutil snapshots of vol0…vol@n-1 on descriptors opened
- * before, one after another or by as many threads as vssd's provider uses
- * (at most 16), timed from the first to the last; deleted afterwards, not
- * timed. The least a set of @n snapshots can cost, and the baseline of the
- * concurrent snapshots' target (docs/design.md §7).
+ * before, each into a directory of its own, one after another or by as many
+ * threads as vssd's provider uses (at most 16), timed from the first to the
+ * last; deleted afterwards, not timed. The least a set of @n snapshots can cost, and the baseline
+ * of the concurrent snapshots' target (docs/design.md §7).
  */
 gboolean
 bench_raw_snapshots(Bench *b, guint n_volumes, gboolean concurrent, gdouble *ms, GError **error)
 {
-	BenchRawBatch batch = {.b = b, .n = n_volumes, .dir_fd = -1};
+	BenchRawBatch batch = {.b = b, .n = n_volumes};
 	g_autoptr(GPtrArray) threads = g_ptr_array_new();
 	gboolean ok = TRUE;
 	gint64 started;
 
 	batch.names = g_new0(gchar *, n_volumes + 1);
 	batch.source_fds = g_new(gint, n_volumes);
-	batch.dir_fd = open(b->snapdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	batch.dir_fds = g_new(gint, n_volumes);
 	for (guint i = 0; i < n_volumes; i++) {
-		batch.names[i] = bench_snapshot_name(b, concurrent ? "rawc" : "raws");
+		g_autofree gchar *name = bench_snapshot_name(b, concurrent ? "rawc" : "raws");
+		g_autofree gchar *dir = g_strdup_printf("%s/v%u", b->snapdir, i);
+
+		batch.names[i] = g_strdup_printf("v%u/%s", i, name);
 		batch.source_fds[i] = open(b->volumes[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		ok = ok && batch.source_fds[i] >= 0;
+		batch.dir_fds[i] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ok = ok && batch.source_fds[i] >= 0 && batch.dir_fds[i] >= 0;
 	}
-	if (!ok || batch.dir_fd < 0) {
+	if (!ok) {
 		g_set_error(error,
 			    G_IO_ERROR,
 			    g_io_error_from_errno(errno),
@@ -305,13 +326,14 @@ bench_raw_snapshots(Bench *b, guint n_volumes, gboolean concurrent, gdouble *ms,
 		g_autofree gchar *path = g_build_filename(b->snapdir, batch.names[i], NULL);
 		if (batch.source_fds[i] >= 0)
 			close(batch.source_fds[i]);
+		if (batch.dir_fds[i] >= 0)
+			close(batch.dir_fds[i]);
 		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
 		    !bench_delete_snapshot(b, batch.names[i], ok ? error : NULL))
 			ok = FALSE;
 	}
-	if (batch.dir_fd >= 0)
-		close(batch.dir_fd);
 	g_strfreev(batch.names);
 	g_free(batch.source_fds);
+	g_free(batch.dir_fds);
 	return ok && (error == NULL || *error == NULL);
 }

@@ -392,19 +392,22 @@ vss_btrfs_create_snapshot(VssSnapshotInfo *info, gboolean read_only, GError **er
 }
 
 /*
- * The snapshots of a set are taken by up to this many threads at once: btrfs
- * commits them in shared transactions, so 16 concurrent snapshots cost far
- * less than 16 in a row (docs/design.md §7).
+ * The snapshots of a set are taken (and sealed) by up to this many threads
+ * at once: btrfs commits them in shared transactions, so 16 concurrent
+ * snapshots cost far less than 16 in a row (docs/design.md §7).
  */
 #define VSS_BTRFS_SNAPSHOT_THREADS_MAX 16
 
+/* one snapshot's work in a batch: create it, or seal it */
+typedef gboolean (*VssBtrfsSnapshotOp)(VssSnapshotInfo *info, gboolean read_only, GError **error);
+
 typedef struct {
 	GPtrArray *snapshots;
+	VssBtrfsSnapshotOp op;
 	gboolean read_only;
-	gint next;     /* atomic: the index of the next snapshot to take */
-	gint failed;   /* atomic: once set, no more snapshots are started */
-	GMutex mutex;  /* guards @error */
-	GError *error; /* the first failure */
+	gint next;	/* atomic: the index of the next snapshot to take */
+	gint failed;	/* atomic: once set, no more snapshots are started */
+	gpointer error; /* atomic: the first failure (a GError) */
 } VssBtrfsSnapshotBatch;
 
 static gpointer
@@ -418,23 +421,24 @@ vss_btrfs_snapshot_worker(gpointer user_data)
 
 		if (i >= batch->snapshots->len)
 			break;
-		if (vss_btrfs_create_snapshot(g_ptr_array_index(batch->snapshots, i),
-					      batch->read_only,
-					      &error))
+		if (batch->op(g_ptr_array_index(batch->snapshots, i), batch->read_only, &error))
 			continue;
 		g_atomic_int_set(&batch->failed, 1);
-		g_mutex_lock(&batch->mutex);
-		if (batch->error == NULL)
-			batch->error = g_steal_pointer(&error);
-		g_mutex_unlock(&batch->mutex);
+		/* the first failure is the one told; no lock, so that the
+		 * threads' hand-over is atomics and thread joins only */
+		if (g_atomic_pointer_compare_and_exchange(&batch->error, NULL, error))
+			error = NULL;
 	}
 	return NULL;
 }
 
 static gboolean
-vss_btrfs_create_snapshots(GPtrArray *snapshots, gboolean read_only, GError **error)
+vss_btrfs_snapshot_batch(GPtrArray *snapshots,
+			 VssBtrfsSnapshotOp op,
+			 gboolean read_only,
+			 GError **error)
 {
-	VssBtrfsSnapshotBatch batch = {.snapshots = snapshots, .read_only = read_only};
+	VssBtrfsSnapshotBatch batch = {.snapshots = snapshots, .op = op, .read_only = read_only};
 	g_autoptr(GPtrArray) threads = g_ptr_array_new();
 	guint n_threads = MIN(snapshots->len, VSS_BTRFS_SNAPSHOT_THREADS_MAX);
 
@@ -442,7 +446,6 @@ vss_btrfs_create_snapshots(GPtrArray *snapshots, gboolean read_only, GError **er
 	if (snapshots->len <= 1) {
 		vss_btrfs_snapshot_worker(&batch);
 	} else {
-		g_mutex_init(&batch.mutex);
 		for (guint i = 0; i < n_threads; i++) {
 			GThread *thread = g_thread_try_new("vss-snapshot",
 							   vss_btrfs_snapshot_worker,
@@ -457,7 +460,6 @@ vss_btrfs_create_snapshots(GPtrArray *snapshots, gboolean read_only, GError **er
 			vss_btrfs_snapshot_worker(&batch);
 		for (guint i = 0; i < threads->len; i++)
 			g_thread_join(g_ptr_array_index(threads, i));
-		g_mutex_clear(&batch.mutex);
 	}
 	if (batch.error != NULL) {
 		g_propagate_error(error, batch.error);
@@ -469,7 +471,7 @@ vss_btrfs_create_snapshots(GPtrArray *snapshots, gboolean read_only, GError **er
 static gboolean
 vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
 {
-	return vss_btrfs_create_snapshots(snapshots, FALSE, error);
+	return vss_btrfs_snapshot_batch(snapshots, vss_btrfs_create_snapshot, FALSE, error);
 }
 
 static gboolean
@@ -477,7 +479,7 @@ vss_btrfs_provider_create_sealed_snapshots(VssProvider *provider,
 					   GPtrArray *snapshots,
 					   GError **error)
 {
-	return vss_btrfs_create_snapshots(snapshots, TRUE, error);
+	return vss_btrfs_snapshot_batch(snapshots, vss_btrfs_create_snapshot, TRUE, error);
 }
 
 static gboolean
@@ -610,7 +612,7 @@ vss_btrfs_provider_snapshot_is_sealed(VssProvider *provider, VssSnapshotInfo *in
 }
 
 static gboolean
-vss_btrfs_provider_seal_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
+vss_btrfs_seal_snapshot(VssSnapshotInfo *info, gboolean read_only, GError **error)
 {
 	g_auto(VssFd) fd = vss_btrfs_open_record_snapshot(info, error);
 	enum btrfs_util_error err;
@@ -630,6 +632,30 @@ vss_btrfs_provider_seal_snapshot(VssProvider *provider, VssSnapshotInfo *info, G
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean
+vss_btrfs_provider_seal_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
+{
+	return vss_btrfs_seal_snapshot(info, TRUE, error);
+}
+
+/* each seal is a commit of its own: together, they share them */
+static gboolean
+vss_btrfs_seal_created(VssSnapshotInfo *info, gboolean read_only, GError **error)
+{
+	if (!info->created || info->sealed)
+		return TRUE;
+	if (!vss_btrfs_seal_snapshot(info, read_only, error))
+		return FALSE;
+	info->sealed = TRUE;
+	return TRUE;
+}
+
+static gboolean
+vss_btrfs_provider_seal_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
+{
+	return vss_btrfs_snapshot_batch(snapshots, vss_btrfs_seal_created, TRUE, error);
 }
 
 static gchar *
@@ -679,6 +705,7 @@ vss_btrfs_provider_iface_init(VssProviderInterface *iface)
 	iface->snapshot_exists = vss_btrfs_provider_snapshot_exists;
 	iface->snapshot_is_sealed = vss_btrfs_provider_snapshot_is_sealed;
 	iface->seal_snapshot = vss_btrfs_provider_seal_snapshot;
+	iface->seal_snapshots = vss_btrfs_provider_seal_snapshots;
 	iface->add_file = vss_btrfs_provider_add_file;
 	iface->get_path_volume_key = vss_btrfs_provider_get_path_volume_key;
 	iface->open_snapshot = vss_btrfs_provider_open_snapshot;

@@ -527,6 +527,15 @@ vss_provider_seal_snapshots_thread(GTask *task,
 
 	if (vss_provider_task_check_cancelled(task, "sealing the snapshots"))
 		return;
+	if (iface->seal_snapshots != NULL) {
+		g_autoptr(GError) error = NULL;
+		if (!iface->seal_snapshots(self, snapshots, &error)) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
 	for (guint i = 0; i < snapshots->len && iface->seal_snapshot != NULL; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
 		g_autoptr(GError) error = NULL;

@@ -49,6 +49,10 @@ struct _VssProviderInterface {
 					    GError **error);
 	/* makes one snapshot read-only */
 	gboolean (*seal_snapshot)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
+	/* optional: makes every created snapshot of a set that is not yet
+	 * (->sealed) read-only, setting ->sealed on each; after a failure it
+	 * starts no more. Without it, seal_snapshot() is called for each in turn */
+	gboolean (*seal_snapshots)(VssProvider *self, GPtrArray *snapshots, GError **error);
 	/* places the content of the regular file @fd at @relative_path (no
 	 * "..", no symlink followed) inside @snapshot, keeping its mode and
 	 * owner; creates missing parent directories inside the snapshot only */
