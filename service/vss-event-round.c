@@ -137,7 +137,9 @@ settle_reply(VssEventRound *self,
 {
 	reply->status = status;
 	reply->failure = failure;
-	reply->message = g_strdup(message != NULL ? message : "");
+	/* a thousand acknowledgements need no copy of "" each */
+	if (status != VSS_EVENT_REPLY_ACKED)
+		reply->message = g_strdup(message != NULL ? message : "");
 	self->n_pending--;
 
 	vss_event_round_ref(self);

@@ -60,9 +60,6 @@ struct _VssRegisteredWriter {
 
 G_DEFINE_TYPE(VssRegisteredWriter, vss_registered_writer, G_TYPE_OBJECT)
 
-enum { SIGNAL_STATUS_CHANGED, SIGNAL_WRITER_LAST };
-static guint writer_signals[SIGNAL_WRITER_LAST] = {0};
-
 struct _VssWriterRegistry {
 	GObject parent_instance;
 	guint next_id;
@@ -106,15 +103,6 @@ vss_registered_writer_class_init(VssRegisteredWriterClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->finalize = vss_registered_writer_finalize;
-	writer_signals[SIGNAL_STATUS_CHANGED] = g_signal_new("status-changed",
-							     G_TYPE_FROM_CLASS(klass),
-							     G_SIGNAL_RUN_LAST,
-							     0,
-							     NULL,
-							     NULL,
-							     NULL,
-							     G_TYPE_NONE,
-							     0);
 }
 
 static void
@@ -270,7 +258,6 @@ vss_registered_writer_set_status(VssRegisteredWriter *self,
 		g_free(self->failure_message);
 		self->failure_message = message[0] != '\0' ? g_strdup(message) : NULL;
 	}
-	g_signal_emit(self, writer_signals[SIGNAL_STATUS_CHANGED], 0);
 	if (self->registry == NULL || !self->registered)
 		return;
 	if (self->registry->notifier != NULL) {

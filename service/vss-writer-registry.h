@@ -61,7 +61,8 @@ VssWriterFailure
 vss_registered_writer_get_failure(VssRegisteredWriter *self);
 const gchar *
 vss_registered_writer_get_failure_message(VssRegisteredWriter *self);
-/* the writer's state in the backup it last took part in; emits "status-changed" */
+/* the writer's state in the backup it last took part in; tells the status
+ * notifier (or emits the registry's "writer-status-changed") */
 void
 vss_registered_writer_set_status(VssRegisteredWriter *self,
 				 VssWriterState state,
