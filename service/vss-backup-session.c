@@ -120,17 +120,6 @@ vss_backup_session_clear_watchdog(VssBackupSession *self)
 	g_clear_pointer(&self->freeze_watchdog, g_source_unref);
 }
 
-/* from PrepareForSnapshot sent until Thaw is answered: see
- * vss_writer_registry_set_quiet() */
-void
-vss_backup_session_set_quiet(VssBackupSession *self, gboolean quiet)
-{
-	if (self->quiet == quiet)
-		return;
-	self->quiet = quiet;
-	vss_writer_registry_set_quiet(self->registry, quiet);
-}
-
 void
 vss_backup_session_release_set_lock(VssBackupSession *self)
 {
