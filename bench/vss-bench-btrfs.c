@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -70,6 +71,7 @@ bench_make_filesystem(Bench *b, GError **error)
 	}
 	/* each subvolume holds a little data, as a real one would */
 	files = g_strnfill(4096, 'v');
+	bench_progress("making %u subvolumes", (guint)BENCH_MAX_VOLUMES);
 	for (guint i = 0; i < BENCH_MAX_VOLUMES; i++) {
 		g_autofree gchar *name = g_strdup_printf("vol%u", i);
 		enum btrfs_util_error err;
@@ -85,11 +87,27 @@ bench_make_filesystem(Bench *b, GError **error)
 				    btrfs_util_strerror(err));
 			return FALSE;
 		}
-		for (guint j = 0; j < 64; j++) {
+		for (guint j = 0; j < 32; j++) {
 			g_autofree gchar *file_name = g_strdup_printf("file%u", j);
 			g_autofree gchar *path = g_build_filename(b->volumes[i], file_name, NULL);
 			if (!g_file_set_contents(path, files, -1, error))
 				return FALSE;
+		}
+	}
+	/* the raw snapshots of a set each go into a directory of their own, as
+	 * vssd's go into their subvolume's .vss-snapshots: snapshots into one
+	 * directory would wait for each other on its lock */
+	for (guint i = 0; i < BENCH_MAX_VOLUMES; i++) {
+		g_autofree gchar *name = g_strdup_printf("v%u", i);
+		g_autofree gchar *dir = g_build_filename(b->snapdir, name, NULL);
+		if (g_mkdir(dir, 0700) < 0) {
+			g_set_error(error,
+				    G_IO_ERROR,
+				    g_io_error_from_errno(errno),
+				    "mkdir %s: %s",
+				    dir,
+				    g_strerror(errno));
+			return FALSE;
 		}
 	}
 	b->dirty_path = g_build_filename(b->volumes[0], "dirty.bin", NULL);
@@ -216,4 +234,106 @@ bench_delete_snapshot(Bench *b, const gchar *name, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* ---- raw snapshots: what a set of @n costs without any service ---------------------------- */
+
+typedef struct {
+	Bench *b;
+	guint n;
+	gchar **names; /* relative to the snapshot directory: v<i>/<name> */
+	gint *source_fds;
+	gint *dir_fds; /* each snapshot's own directory */
+	gint next;     /* atomic */
+	gint failed;   /* atomic */
+} BenchRawBatch;
+
+static gpointer
+bench_raw_worker(gpointer user_data)
+{
+	BenchRawBatch *batch = user_data;
+
+	for (;;) {
+		guint i = (guint)g_atomic_int_add(&batch->next, 1);
+		if (i >= batch->n)
+			break;
+		if (btrfs_util_create_snapshot_fd2(batch->source_fds[i],
+						   batch->dir_fds[i],
+						   strchr(batch->names[i], '/') + 1,
+						   BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY,
+						   NULL,
+						   NULL) != BTRFS_UTIL_OK)
+			g_atomic_int_set(&batch->failed, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Read-only libbtrfsutil snapshots of vol0…vol@n-1 on descriptors opened
+ * before, each into a directory of its own, one after another or by as many
+ * threads as vssd's provider uses (at most 16), timed from the first to the
+ * last; deleted afterwards, not timed. The least a set of @n snapshots can cost, and the baseline
+ * of the concurrent snapshots' target (docs/design.md §7).
+ */
+gboolean
+bench_raw_snapshots(Bench *b, guint n_volumes, gboolean concurrent, gdouble *ms, GError **error)
+{
+	BenchRawBatch batch = {.b = b, .n = n_volumes};
+	g_autoptr(GPtrArray) threads = g_ptr_array_new();
+	gboolean ok = TRUE;
+	gint64 started;
+
+	batch.names = g_new0(gchar *, n_volumes + 1);
+	batch.source_fds = g_new(gint, n_volumes);
+	batch.dir_fds = g_new(gint, n_volumes);
+	for (guint i = 0; i < n_volumes; i++) {
+		g_autofree gchar *name = bench_snapshot_name(b, concurrent ? "rawc" : "raws");
+		g_autofree gchar *dir = g_strdup_printf("%s/v%u", b->snapdir, i);
+
+		batch.names[i] = g_strdup_printf("v%u/%s", i, name);
+		batch.source_fds[i] = open(b->volumes[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		batch.dir_fds[i] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ok = ok && batch.source_fds[i] >= 0 && batch.dir_fds[i] >= 0;
+	}
+	if (!ok) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    "cannot open the subvolumes: %s",
+			    g_strerror(errno));
+	} else {
+		started = vss_bench_now_ns();
+		if (!concurrent || n_volumes == 1) {
+			bench_raw_worker(&batch);
+		} else {
+			for (guint i = 0; i < MIN(n_volumes, 16u); i++)
+				g_ptr_array_add(threads,
+						g_thread_new("raw", bench_raw_worker, &batch));
+			for (guint i = 0; i < threads->len; i++)
+				g_thread_join(g_ptr_array_index(threads, i));
+		}
+		*ms = (gdouble)(vss_bench_now_ns() - started) / 1e6;
+		if (batch.failed) {
+			g_set_error(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_FAILED,
+				    "a raw snapshot of %u subvolumes failed",
+				    n_volumes);
+			ok = FALSE;
+		}
+	}
+	for (guint i = 0; i < n_volumes; i++) {
+		g_autofree gchar *path = g_build_filename(b->snapdir, batch.names[i], NULL);
+		if (batch.source_fds[i] >= 0)
+			close(batch.source_fds[i]);
+		if (batch.dir_fds[i] >= 0)
+			close(batch.dir_fds[i]);
+		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
+		    !bench_delete_snapshot(b, batch.names[i], ok ? error : NULL))
+			ok = FALSE;
+	}
+	g_strfreev(batch.names);
+	g_free(batch.source_fds);
+	g_free(batch.dir_fds);
+	return ok && (error == NULL || *error == NULL);
 }

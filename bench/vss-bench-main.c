@@ -155,6 +155,7 @@ bench_free(Bench *b)
 	Results *r = &b->results;
 
 	g_free(b->json_path);
+	g_free(b->csv_dir);
 	g_free(b->only);
 	g_free(b->vssd_path);
 	g_free(b->vssd_wrapper);
@@ -199,13 +200,16 @@ bench_free(Bench *b)
 	g_array_unref(r->raw[1]);
 	g_ptr_array_unref(r->aborts);
 	g_array_unref(r->cycle_vssd);
+	g_array_unref(r->create_set);
 	g_array_unref(r->cycle_btrfs);
 	g_array_unref(r->cycle_snapper_dbus);
 	g_array_unref(r->cycle_snapper_cmd);
 	g_array_unref(r->round_trip);
 	g_array_unref(r->durable_write);
 	g_free(r->snapper_unavailable);
+	g_ptr_array_unref(r->memory);
 	g_ptr_array_unref(r->scale);
+	g_ptr_array_unref(r->raw_sets);
 	g_ptr_array_unref(r->targets);
 }
 
@@ -239,6 +243,13 @@ main(int argc, char *argv[])
 	     &b->json_path,
 	     "Also write the figures to FILE as JSON",
 	     "FILE"},
+	    {"csv",
+	     0,
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &b->csv_dir,
+	     "Also write the curves as CSV files into DIR (bench/plot-bench.py draws them)",
+	     "DIR"},
 	    {"reps", 0, 0, G_OPTION_ARG_INT, &b->reps, "Repetitions of every figure", "N"},
 	    {"trace",
 	     0,
@@ -341,7 +352,7 @@ main(int argc, char *argv[])
 	b->window_reps = b->smoke ? 2 : 30;
 	b->cycle_reps = b->smoke ? 2 : 30;
 	b->abort_reps = b->smoke ? 1 : 20;
-	b->scale_reps = b->smoke ? 1 : 20;
+	b->scale_reps = b->smoke ? 1 : 10;
 	if (b->reps > 0) {
 		b->window_reps = b->cycle_reps = b->abort_reps = b->scale_reps = (guint)b->reps;
 	}
@@ -380,13 +391,15 @@ main(int argc, char *argv[])
 	b->results.raw[1] = bench_samples_new();
 	b->results.aborts = g_ptr_array_new_with_free_func((GDestroyNotify)abort_row_free);
 	b->results.cycle_vssd = bench_samples_new();
+	b->results.create_set = bench_samples_new();
 	b->results.cycle_btrfs = bench_samples_new();
 	b->results.cycle_snapper_dbus = bench_samples_new();
 	b->results.cycle_snapper_cmd = bench_samples_new();
 	b->results.round_trip = bench_samples_new();
 	b->results.durable_write = bench_samples_new();
-	b->results.rss_idle_kib = NAN;
+	b->results.memory = g_ptr_array_new_with_free_func((GDestroyNotify)memory_row_free);
 	b->results.scale = g_ptr_array_new_with_free_func((GDestroyNotify)scale_row_free);
+	b->results.raw_sets = g_ptr_array_new_with_free_func((GDestroyNotify)raw_row_free);
 	b->results.targets = g_ptr_array_new_with_free_func((GDestroyNotify)target_free);
 
 	ok = bench_run_all(b, &error);
@@ -401,6 +414,13 @@ main(int argc, char *argv[])
 	bench_evaluate_targets(b);
 	table = bench_format_table(b);
 	g_print("%s", table);
+	if (b->csv_dir != NULL) {
+		g_autoptr(GError) error_csv = NULL;
+		if (!bench_write_csv(b, &error_csv)) {
+			g_printerr("vss-bench: %s\n", error_csv->message);
+			ok = FALSE;
+		}
+	}
 	if (b->json_path != NULL) {
 		g_autofree gchar *json = bench_format_json(b);
 		g_autoptr(GError) error_json = NULL;

@@ -317,6 +317,15 @@ bench_wrapped_argv(const gchar *wrapper,
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_auto(GStrv) words = NULL;
 
+	/* vssd runs as dbus/vssd.service runs it: GSlice is plain malloc (the
+	 * unit says why); the floor service the same way, so that both stand
+	 * on the same allocator */
+	g_ptr_array_add(argv, g_find_program_in_path("env"));
+	g_ptr_array_add(argv, g_strdup("G_SLICE=always-malloc"));
+	if (argv->pdata[0] == NULL) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "env is missing");
+		return NULL;
+	}
 	if (wrapper != NULL) {
 		g_autofree gchar *command = NULL;
 		if (!g_shell_parse_argv(wrapper, NULL, &words, error))

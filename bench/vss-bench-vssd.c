@@ -186,3 +186,37 @@ bench_vssd_cycle(Bench *b,
 	}
 	return ok;
 }
+
+/*
+ * CreateSnapshotSet of the first @n_volumes subvolumes, persistent, timed
+ * from the client (docs/design.md §4b): the one call that stands beside
+ * snapper's CreateSingleSnapshot. The set is deleted afterwards (not timed).
+ */
+gboolean
+bench_vssd_create_set(Bench *b, guint n_volumes, gdouble *ms, GError **error)
+{
+	g_auto(GVariantBuilder) paths = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_STRING_ARRAY);
+	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) reply = NULL;
+	const gchar *set_id = NULL;
+	gint64 started;
+
+	for (guint i = 0; i < n_volumes; i++)
+		g_variant_builder_add(&paths, "s", b->volumes[i]);
+	g_variant_builder_add(&options, "{sv}", "context", g_variant_new_string("persistent"));
+	started = vss_bench_now_ns();
+	reply = bench_call(b,
+			   VSS_BENCH_VSS_NAME,
+			   VSS_BENCH_VSS_PATH,
+			   VSS_BENCH_MANAGER_IFACE,
+			   "CreateSnapshotSet",
+			   g_variant_new("(asa{sv})", &paths, &options),
+			   "(sao)",
+			   error);
+	if (ms != NULL)
+		*ms = (gdouble)(vss_bench_now_ns() - started) / 1e6;
+	if (reply == NULL)
+		return FALSE;
+	g_variant_get(reply, "(&s@ao)", &set_id, NULL);
+	return bench_vssd_delete_set(b, set_id, error);
+}

@@ -21,8 +21,9 @@
 
 G_BEGIN_DECLS
 
-/* the subvolumes vol0…vol15 of the benchmark's filesystem */
-#define BENCH_MAX_VOLUMES 16
+/* the subvolumes vol0…vol63 of the benchmark's filesystem: as many as a set
+ * may hold (VSS_SNAPSHOT_SET_MAX_VOLUMES) */
+#define BENCH_MAX_VOLUMES 64
 /* the most writers a row has: abort fan-out, memory, scale */
 #define BENCH_MANY_WRITERS 1000
 
@@ -121,13 +122,29 @@ typedef struct {
 	GArray *floor; /* ms */
 } AbortRow;
 
-/* vss-bench-scale.c */
+/* vss-bench-scale.c: one point of the scale curves */
 typedef struct {
-	gchar *label;
 	guint subvolumes;
 	guint writers;
-	GArray *cycle; /* ms */
+	GArray *cycle;	      /* ms, CreateBackupComponents → Release */
+	GArray *window;	      /* ms, every writer's Freeze → Thaw of each cycle */
+	GArray *floor_window; /* ms, the floor's, one subvolume only */
 } ScaleRow;
+
+/* vss-bench-scale.c: raw libbtrfsutil snapshots of @subvolumes */
+typedef struct {
+	guint subvolumes;
+	GArray *sequential; /* ms */
+	GArray *concurrent; /* ms */
+} RawRow;
+
+/* vss-bench-memory.c: vssd's resident set with @writers */
+typedef struct {
+	guint writers;
+	gdouble idle_kib;
+	gdouble registered_kib;
+	gdouble after_cycle_kib; /* after they took part in a full backup, settled */
+} MemoryRow;
 
 /* vss-bench-format.c */
 typedef struct {
@@ -159,6 +176,7 @@ typedef struct {
 	GPtrArray *aborts; /* of AbortRow */
 	/* 3 */
 	GArray *cycle_vssd;
+	GArray *create_set; /* CreateSnapshotSet, 1 subvolume */
 	GArray *cycle_btrfs;
 	GArray *cycle_snapper_dbus;
 	GArray *cycle_snapper_cmd;
@@ -166,12 +184,10 @@ typedef struct {
 	GArray *durable_write;
 	gchar *snapper_unavailable;
 	/* 4 */
-	gdouble rss_idle_kib;
-	gdouble rss_writers_kib;
-	gdouble rss_after_kib;
-	guint rss_writers;
+	GPtrArray *memory; /* of MemoryRow */
 	/* 5 */
-	GPtrArray *scale; /* of ScaleRow */
+	GPtrArray *scale;    /* of ScaleRow */
+	GPtrArray *raw_sets; /* of RawRow */
 	GPtrArray *targets;
 } Results;
 
@@ -186,6 +202,7 @@ typedef struct {
 	/* options */
 	gboolean smoke;
 	gchar *json_path;
+	gchar *csv_dir;
 	gchar *only;
 	gchar *vssd_path;
 	gchar *vssd_wrapper;
@@ -308,6 +325,8 @@ bench_vssd_cycle(Bench *b,
 		 gboolean dirty,
 		 gdouble *ms,
 		 GError **error);
+gboolean
+bench_vssd_create_set(Bench *b, guint n_volumes, gdouble *ms, GError **error);
 
 /* ---- vss-bench-btrfs.c: the filesystem the snapshots are taken of ------------------------ */
 
@@ -325,6 +344,8 @@ gchar *
 bench_snapshot_name(Bench *b, const gchar *prefix);
 gboolean
 bench_delete_snapshot(Bench *b, const gchar *name, GError **error);
+gboolean
+bench_raw_snapshots(Bench *b, guint n_volumes, gboolean concurrent, gdouble *ms, GError **error);
 
 /* ---- vss-bench-writer-group.c: processes of writers -------------------------------------- */
 
@@ -412,17 +433,21 @@ abort_row_free(AbortRow *row);
 /* vss-bench-cycle.c: 3, the backup cycle */
 extern const BenchSection bench_section_cycle;
 
-/* vss-bench-memory.c: 4, memory (and the scale row with many writers) */
+/* vss-bench-memory.c: 4, memory per writer */
 extern const BenchSection bench_section_memory;
+void
+memory_row_free(MemoryRow *row);
 
-/* vss-bench-scale.c: 5, scale */
+/* vss-bench-scale.c: 5, scale curves (subvolumes × writers) */
 extern const BenchSection bench_section_scale;
 void
 scale_row_free(ScaleRow *row);
-ScaleRow *
-bench_scale_row(Bench *b, guint subvolumes, guint writers);
+void
+raw_row_free(RawRow *row);
+
+/* vss-bench-csv.c: the curves as CSV, for bench/plot-bench.py */
 gboolean
-bench_scale_cycles(Bench *b, ScaleRow *row, GError **error);
+bench_write_csv(Bench *b, GError **error);
 
 /* ---- vss-bench-report.c: the machine, the table, the JSON, the smoke run's check --------- */
 

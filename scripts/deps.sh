@@ -8,6 +8,8 @@ packages=(
 	dbus python3-gi python3-dbus python3-dbusmock python3-btrfsutil python3-pytest
 	gjs libxml2-utils valgrind polkitd gi-docgen util-linux clang llvm
 	libclang-rt-14-dev snapper clang-format
+	# bench/plot-bench.py, which draws the benchmark's curves
+	python3-matplotlib
 	# the man pages (rst2man) and their test (man --warnings)
 	python3-docutils man-db
 	# the Debian packages (debian/) and the CI stage that builds and lints them

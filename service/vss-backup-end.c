@@ -25,6 +25,7 @@ vss_backup_session_start_abort(VssBackupSession *self, const gchar *reason)
 	g_message("%s: aborting: %s", self->object_path, reason);
 	vss_backup_session_clear_round(self);
 	vss_backup_session_clear_watchdog(self);
+	vss_backup_session_set_quiet(self, FALSE);
 	g_cancellable_cancel(self->files_cancellable);
 	for (guint i = 0; i < self->writers->len; i++)
 		((VssBackupWriter *)g_ptr_array_index(self->writers, i))->post_snapshot_serial = 0;

@@ -272,6 +272,17 @@ vss_backup_session_event_details(VssBackupSession *self,
 
 /* ---- event rounds --------------------------------------------------- */
 
+/* from PrepareForSnapshot sent until Thaw is answered: see
+ * vss_writer_registry_set_quiet() */
+void
+vss_backup_session_set_quiet(VssBackupSession *self, gboolean quiet)
+{
+	if (self->quiet == quiet)
+		return;
+	self->quiet = quiet;
+	vss_writer_registry_set_quiet(self->registry, quiet);
+}
+
 /* every reply of every round updates the writer first */
 static void
 vss_backup_session_apply_reply(VssBackupSession *self, VssWriterEvent event, VssEventReply *reply)

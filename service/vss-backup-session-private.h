@@ -132,9 +132,14 @@ struct _VssBackupSession {
 	VssSnapshotPhase phase;
 	GError *op_error; /* how DoSnapshotSet will fail once the abort or seal is over */
 	VssEventRound *round;
-	guint n_busy; /* provider threads and file copies running: each is awaited */
+	guint n_busy; /* provider threads, records and file copies running: each is awaited */
+	/* DoSnapshotSet's first record and the provider's flush, run at once */
+	guint n_preparing;
+	GError *prepare_error;	  /* the first failure of the two */
+	gboolean record_complete; /* the record marked complete is on disk */
 	GCancellable *files_cancellable;
 	GSource *freeze_watchdog;
+	gboolean quiet; /* the registry is quiet for this backup's freeze window */
 
 	/* the end of the backup */
 	VssEndStep step;
@@ -172,6 +177,9 @@ vss_backup_session_clear_round(VssBackupSession *self);
 
 void
 vss_backup_session_clear_watchdog(VssBackupSession *self);
+
+void
+vss_backup_session_set_quiet(VssBackupSession *self, gboolean quiet);
 
 void
 vss_backup_session_release_set_lock(VssBackupSession *self);

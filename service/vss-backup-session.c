@@ -936,6 +936,8 @@ vss_backup_session_dispose(GObject *object)
 	VssBackupSession *self = VSS_BACKUP_SESSION(object);
 	vss_backup_session_clear_round(self);
 	vss_backup_session_clear_watchdog(self);
+	if (self->registry != NULL)
+		vss_backup_session_set_quiet(self, FALSE);
 	G_OBJECT_CLASS(vss_backup_session_parent_class)->dispose(object);
 }
 
@@ -955,6 +957,7 @@ vss_backup_session_finalize(GObject *object)
 	g_clear_pointer(&self->set, vss_snapshot_set_unref);
 	g_ptr_array_unref(self->writers);
 	g_clear_error(&self->op_error);
+	g_clear_error(&self->prepare_error);
 	g_clear_object(&self->op_task);
 	g_clear_object(&self->files_cancellable);
 	g_free(self->abort_reason);

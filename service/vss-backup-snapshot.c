@@ -15,15 +15,72 @@
 
 /* ---- DoSnapshotSet ------------------------------------------------------ */
 
-/* the end of DoSnapshotSet: the snapshots are read-only (docs/design.md §4c) */
+/* rule 10: the set is made, another may start */
 static void
-vss_backup_session_seal_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+vss_backup_session_set_made(VssBackupSession *self)
+{
+	vss_backup_session_release_set_lock(self);
+	vss_backup_session_set_state(self, VSS_BACKUP_STATE_SNAPSHOT_CREATED);
+	vss_backup_session_finish_op(self, NULL);
+}
+
+/* PostSnapshot is answered and no file copy or worker thread runs any more */
+static gboolean
+vss_backup_session_ready_to_seal(VssBackupSession *self)
+{
+	return self->phase == PHASE_SEAL && self->round == NULL && self->n_busy == 0;
+}
+
+static void
+vss_backup_session_complete_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(VssBackupSession) self = VSS_BACKUP_SESSION(user_data);
 	g_autoptr(GError) error = NULL;
-	gboolean ok = vss_provider_seal_snapshots_finish(VSS_PROVIDER(source), res, &error);
+	gboolean ok = vss_snapshot_store_save_finish(VSS_SNAPSHOT_STORE(source), res, &error);
 
 	self->n_busy--;
+	if (vss_backup_session_is_aborting(self) || vss_backup_session_abort_done(self)) {
+		vss_backup_session_advance(self);
+		return;
+	}
+	if (!ok) {
+		self->set->complete = FALSE;
+		vss_backup_session_service_abort(
+		    self,
+		    g_error_new(VSS_ERROR,
+				VSS_ERROR_PROVIDER_FAILURE,
+				"cannot mark snapshot set %s complete: %s",
+				self->set->id,
+				error->message));
+		return;
+	}
+	self->record_complete = TRUE;
+	/* a record written before PostSnapshot was over (no writer took part)
+	 * waits for it; vss_backup_session_seal() then ends the call */
+	if (vss_backup_session_ready_to_seal(self))
+		vss_backup_session_set_made(self);
+}
+
+/* the record says complete only once the snapshots are what they will stay:
+ * every writer thawed, every file added, read-only; written in a worker
+ * thread, and DoSnapshotSet returns once it is on disk */
+static void
+vss_backup_session_save_complete(VssBackupSession *self)
+{
+	self->set->complete = TRUE;
+	self->n_busy++;
+	vss_snapshot_store_save_async(self->store,
+				      self->set,
+				      vss_backup_session_complete_saved_cb,
+				      g_object_ref(self));
+}
+
+/* the end of DoSnapshotSet: the snapshots are read-only (docs/design.md §4c) */
+static void
+vss_backup_session_sealed(VssBackupSession *self, gboolean ok, GError *error_owned)
+{
+	g_autoptr(GError) error = error_owned;
+
 	if (vss_backup_session_is_aborting(self) || vss_backup_session_abort_done(self)) {
 		vss_backup_session_advance(self);
 		return;
@@ -39,32 +96,61 @@ vss_backup_session_seal_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		vss_backup_session_finish_op(self, g_steal_pointer(&self->op_error));
 		return;
 	}
-	/* the record says complete only once the snapshots are what they will
-	 * stay: every writer thawed, every file added, read-only */
-	self->set->complete = TRUE;
-	if (!vss_snapshot_store_save(self->store, self->set, &error)) {
-		self->set->complete = FALSE;
-		vss_backup_session_service_abort(
-		    self,
-		    g_error_new(VSS_ERROR,
-				VSS_ERROR_PROVIDER_FAILURE,
-				"cannot mark snapshot set %s complete: %s",
-				self->set->id,
-				error->message));
-		return;
+	vss_backup_session_save_complete(self);
+}
+
+static void
+vss_backup_session_seal_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VssBackupSession) self = VSS_BACKUP_SESSION(user_data);
+	GError *error = NULL;
+	gboolean ok = vss_provider_seal_snapshots_finish(VSS_PROVIDER(source), res, &error);
+
+	self->n_busy--;
+	vss_backup_session_sealed(self, ok, error);
+}
+
+static gboolean
+vss_backup_session_has_unsealed(VssBackupSession *self)
+{
+	for (guint i = 0; i < self->set->snapshots->len; i++) {
+		VssSnapshotInfo *info = g_ptr_array_index(self->set->snapshots, i);
+		if (info->created && !info->sealed)
+			return TRUE;
 	}
-	/* rule 10: the set is made, another may start */
-	vss_backup_session_release_set_lock(self);
-	vss_backup_session_set_state(self, VSS_BACKUP_STATE_SNAPSHOT_CREATED);
-	vss_backup_session_finish_op(self, NULL);
+	return FALSE;
+}
+
+static gboolean
+vss_backup_session_has_writers_taking_part(VssBackupSession *self)
+{
+	for (guint i = 0; i < self->writers->len; i++) {
+		VssBackupWriter *bw = g_ptr_array_index(self->writers, i);
+		if (bw->progress == WRITER_TAKING_PART)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 /* once PostSnapshot is answered and no file copy runs any more */
 static void
 vss_backup_session_seal(VssBackupSession *self)
 {
-	if (self->phase != PHASE_SEAL || self->round != NULL || self->n_busy > 0)
+	g_autoptr(VssBackupSession) self_ref = NULL;
+
+	if (!vss_backup_session_ready_to_seal(self))
 		return;
+	/* the call may end here, and its callback drop the last reference */
+	self_ref = g_object_ref(self);
+	/* no writer took part: read-only at once, the record already written */
+	if (self->record_complete) {
+		vss_backup_session_set_made(self);
+		return;
+	}
+	if (!vss_backup_session_has_unsealed(self)) {
+		vss_backup_session_sealed(self, TRUE, NULL);
+		return;
+	}
 	self->n_busy++;
 	vss_provider_seal_snapshots_async(self->provider,
 					  self->set->snapshots,
@@ -112,6 +198,9 @@ vss_backup_session_thaw_done_cb(VssEventRound *round, gpointer user_data)
 	VssBackupSession *self = VSS_BACKUP_SESSION(user_data);
 
 	vss_backup_session_round_over(self);
+	/* every writer has its Thaw (or failed it): the window is over, and
+	 * what changed meanwhile may go out now without slowing Thaw down */
+	vss_backup_session_set_quiet(self, FALSE);
 	/* a failure already started the abort from the reply callback */
 	if (vss_backup_session_is_aborting(self) || vss_backup_session_abort_done(self))
 		return;
@@ -135,6 +224,12 @@ vss_backup_session_create_snapshots_cb(GObject *source, GAsyncResult *res, gpoin
 		vss_backup_session_service_abort(self, g_steal_pointer(&error));
 		return;
 	}
+	/* no writer took part and the snapshots are read-only already: the set
+	 * is what it will stay, and its record is written while Thaw and
+	 * PostSnapshot (to nobody) go their way */
+	if (!vss_backup_session_has_writers_taking_part(self) &&
+	    !vss_backup_session_has_unsealed(self))
+		vss_backup_session_save_complete(self);
 	/* Thaw first: the freeze window holds nothing but the snapshots; then
 	 * the snapshots show on the bus, as they are on disk */
 	self->phase = PHASE_THAW;
@@ -216,6 +311,17 @@ vss_backup_session_freeze_done_cb(VssEventRound *round, gpointer user_data)
 	self->phase = PHASE_SNAPSHOT;
 	self->n_busy++;
 	vss_backup_session_arm_freeze_watchdog(self);
+	/* no writer takes part: none is told of the snapshots (PostSnapshot)
+	 * or may add files to them before the seal, so they are made read-only
+	 * at once, one commit fewer (docs/design.md §4c) */
+	if (!vss_backup_session_has_writers_taking_part(self)) {
+		vss_provider_create_sealed_snapshots_async(self->provider,
+							   self->set->snapshots,
+							   NULL,
+							   vss_backup_session_create_snapshots_cb,
+							   g_object_ref(self));
+		return;
+	}
 	vss_provider_create_snapshots_async(self->provider,
 					    self->set->snapshots,
 					    NULL,
@@ -237,34 +343,58 @@ vss_backup_session_freeze(VssBackupSession *self)
 		vss_backup_session_arm_freeze_watchdog(self);
 }
 
+/*
+ * The provider's flush and the record run at once, each in a worker thread;
+ * Freeze waits for both. The record exists before the first snapshot does,
+ * so that a crash from here on leaves nothing the next start does not know
+ * about (an abort removes it, also when no snapshot was made).
+ */
+static void
+vss_backup_session_prepare_step_done(VssBackupSession *self)
+{
+	self->n_busy--;
+	if (--self->n_preparing > 0)
+		return;
+	if (vss_backup_session_is_aborting(self)) {
+		g_clear_error(&self->prepare_error);
+		vss_backup_session_advance(self);
+		return;
+	}
+	if (self->prepare_error != NULL) {
+		vss_backup_session_service_abort(self, g_steal_pointer(&self->prepare_error));
+		return;
+	}
+	vss_backup_session_freeze(self);
+}
+
 static void
 vss_backup_session_provider_prepare_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(VssBackupSession) self = VSS_BACKUP_SESSION(user_data);
-	g_autoptr(GError) error = NULL;
-	gboolean ok = vss_provider_prepare_finish(VSS_PROVIDER(source), res, &error);
+	GError *error = NULL;
 
-	self->n_busy--;
-	if (vss_backup_session_is_aborting(self)) {
-		vss_backup_session_advance(self);
-		return;
+	/* the provider's failure is the one to tell, whatever the record did */
+	if (!vss_provider_prepare_finish(VSS_PROVIDER(source), res, &error)) {
+		g_clear_error(&self->prepare_error);
+		self->prepare_error = error;
 	}
-	if (!ok) {
-		vss_backup_session_service_abort(self, g_steal_pointer(&error));
-		return;
-	}
-	/* the record exists before the first snapshot does, so that a crash
-	 * from here on leaves nothing the next start does not know about */
-	if (!vss_snapshot_store_save(self->store, self->set, &error)) {
-		vss_backup_session_service_abort(self,
-						 g_error_new(VSS_ERROR,
-							     VSS_ERROR_PROVIDER_FAILURE,
-							     "cannot record snapshot set %s: %s",
-							     self->set->id,
-							     error->message));
-		return;
-	}
-	vss_backup_session_freeze(self);
+	vss_backup_session_prepare_step_done(self);
+}
+
+static void
+vss_backup_session_record_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VssBackupSession) self = VSS_BACKUP_SESSION(user_data);
+	g_autoptr(GError) error = NULL;
+
+	if (!vss_snapshot_store_save_finish(VSS_SNAPSHOT_STORE(source), res, &error) &&
+	    self->prepare_error == NULL)
+		self->prepare_error = g_error_new(VSS_ERROR,
+						  VSS_ERROR_PROVIDER_FAILURE,
+						  "cannot record snapshot set %s: %s",
+						  self->set->id,
+						  error->message);
+	vss_backup_session_prepare_step_done(self);
 }
 
 static void
@@ -277,6 +407,7 @@ vss_backup_session_prepare_for_snapshot_done_cb(VssEventRound *round, gpointer u
 	vss_backup_session_round_over(self);
 	/* rule 3: a PrepareForSnapshot failure fails the call, sends no Abort */
 	if (vss_event_round_get_first_failure(round) != NULL) {
+		vss_backup_session_set_quiet(self, FALSE);
 		vss_backup_session_set_state(self, VSS_BACKUP_STATE_SNAPSHOT_FAILED);
 		vss_backup_session_finish_op(self, vss_backup_session_writer_failure_error(round));
 		return;
@@ -288,12 +419,17 @@ vss_backup_session_prepare_for_snapshot_done_cb(VssEventRound *round, gpointer u
 		g_ptr_array_add(volumes, vss_volume_ref(info->volume));
 	}
 	self->phase = PHASE_PROVIDER_PREPARE;
-	self->n_busy++;
+	self->n_preparing = 2;
+	self->n_busy += 2;
 	vss_provider_prepare_async(self->provider,
 				   volumes,
 				   NULL,
 				   vss_backup_session_provider_prepare_cb,
 				   g_object_ref(self));
+	vss_snapshot_store_save_async(self->store,
+				      self->set,
+				      vss_backup_session_record_saved_cb,
+				      g_object_ref(self));
 }
 
 void
@@ -319,6 +455,13 @@ vss_backup_session_do_snapshot_set_async(VssBackupSession *self,
 	if (!vss_backup_session_begin_op(self, OP_DO_SNAPSHOT_SET, VSS_BACKUP_STATE_PREPARED, task))
 		return;
 	vss_backup_session_set_state(self, VSS_BACKUP_STATE_SNAPSHOTTING);
+	/* from PrepareForSnapshot until every writer has its Thaw the bus
+	 * carries the events and their answers, nothing else: what the answers
+	 * change (the writers' State) is told afterwards, in order. Signals sent
+	 * just before Freeze would still be on their way (GDBus's worker, the
+	 * bus) while Freeze goes out, and after Thaw is sent they would take the
+	 * CPU its delivery needs. */
+	vss_backup_session_set_quiet(self, TRUE);
 	self->phase = PHASE_PREPARE_FOR_SNAPSHOT;
 	vss_backup_session_send(self,
 				VSS_WRITER_EVENT_PREPARE_FOR_SNAPSHOT,

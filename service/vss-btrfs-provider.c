@@ -306,7 +306,7 @@ vss_btrfs_provider_prepare(VssProvider *provider, GPtrArray *volumes, GError **e
 
 /* runs while writers are frozen: nothing but the snapshot itself */
 static gboolean
-vss_btrfs_create_snapshot(VssSnapshotInfo *info, GError **error)
+vss_btrfs_create_snapshot(VssSnapshotInfo *info, gboolean read_only, GError **error)
 {
 	g_auto(VssFd) snapdir_fd = -1;
 	enum btrfs_util_error err;
@@ -364,9 +364,16 @@ vss_btrfs_create_snapshot(VssSnapshotInfo *info, GError **error)
 						error))
 		return FALSE;
 	/* writable until the set is sealed, so that writers can add the files
-	 * that only exist after the snapshot (docs/design.md §4c) */
+	 * that only exist after the snapshot (docs/design.md §4c); read-only at
+	 * once when no writer will see it before the seal, which saves the
+	 * seal's own transaction commit */
 	errno = 0;
-	err = btrfs_util_create_snapshot_fd2(volume_fd, snapdir_fd, info->id, 0, NULL, NULL);
+	err = btrfs_util_create_snapshot_fd2(volume_fd,
+					     snapdir_fd,
+					     info->id,
+					     read_only ? BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY : 0,
+					     NULL,
+					     NULL);
 	if (err != BTRFS_UTIL_OK) {
 		gint errsv = errno;
 		g_set_error(error,
@@ -379,23 +386,28 @@ vss_btrfs_create_snapshot(VssSnapshotInfo *info, GError **error)
 		return FALSE;
 	}
 	info->created = TRUE;
+	info->sealed = read_only;
 	info->creation_time = g_get_real_time();
 	return TRUE;
 }
 
 /*
- * The snapshots of a set are taken by up to this many threads at once: btrfs
- * commits them in shared transactions, so 16 concurrent snapshots cost far
- * less than 16 in a row (docs/design.md §7).
+ * The snapshots of a set are taken (and sealed) by up to this many threads
+ * at once: btrfs commits them in shared transactions, so 16 concurrent
+ * snapshots cost far less than 16 in a row (docs/design.md §7).
  */
 #define VSS_BTRFS_SNAPSHOT_THREADS_MAX 16
 
+/* one snapshot's work in a batch: create it, or seal it */
+typedef gboolean (*VssBtrfsSnapshotOp)(VssSnapshotInfo *info, gboolean read_only, GError **error);
+
 typedef struct {
 	GPtrArray *snapshots;
-	gint next;     /* atomic: the index of the next snapshot to take */
-	gint failed;   /* atomic: once set, no more snapshots are started */
-	GMutex mutex;  /* guards @error */
-	GError *error; /* the first failure */
+	VssBtrfsSnapshotOp op;
+	gboolean read_only;
+	gint next;	/* atomic: the index of the next snapshot to take */
+	gint failed;	/* atomic: once set, no more snapshots are started */
+	gpointer error; /* atomic: the first failure (a GError) */
 } VssBtrfsSnapshotBatch;
 
 static gpointer
@@ -409,21 +421,24 @@ vss_btrfs_snapshot_worker(gpointer user_data)
 
 		if (i >= batch->snapshots->len)
 			break;
-		if (vss_btrfs_create_snapshot(g_ptr_array_index(batch->snapshots, i), &error))
+		if (batch->op(g_ptr_array_index(batch->snapshots, i), batch->read_only, &error))
 			continue;
 		g_atomic_int_set(&batch->failed, 1);
-		g_mutex_lock(&batch->mutex);
-		if (batch->error == NULL)
-			batch->error = g_steal_pointer(&error);
-		g_mutex_unlock(&batch->mutex);
+		/* the first failure is the one told; no lock, so that the
+		 * threads' hand-over is atomics and thread joins only */
+		if (g_atomic_pointer_compare_and_exchange(&batch->error, NULL, error))
+			error = NULL;
 	}
 	return NULL;
 }
 
 static gboolean
-vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
+vss_btrfs_snapshot_batch(GPtrArray *snapshots,
+			 VssBtrfsSnapshotOp op,
+			 gboolean read_only,
+			 GError **error)
 {
-	VssBtrfsSnapshotBatch batch = {.snapshots = snapshots};
+	VssBtrfsSnapshotBatch batch = {.snapshots = snapshots, .op = op, .read_only = read_only};
 	g_autoptr(GPtrArray) threads = g_ptr_array_new();
 	guint n_threads = MIN(snapshots->len, VSS_BTRFS_SNAPSHOT_THREADS_MAX);
 
@@ -431,7 +446,6 @@ vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots,
 	if (snapshots->len <= 1) {
 		vss_btrfs_snapshot_worker(&batch);
 	} else {
-		g_mutex_init(&batch.mutex);
 		for (guint i = 0; i < n_threads; i++) {
 			GThread *thread = g_thread_try_new("vss-snapshot",
 							   vss_btrfs_snapshot_worker,
@@ -446,13 +460,26 @@ vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots,
 			vss_btrfs_snapshot_worker(&batch);
 		for (guint i = 0; i < threads->len; i++)
 			g_thread_join(g_ptr_array_index(threads, i));
-		g_mutex_clear(&batch.mutex);
 	}
 	if (batch.error != NULL) {
 		g_propagate_error(error, batch.error);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean
+vss_btrfs_provider_create_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
+{
+	return vss_btrfs_snapshot_batch(snapshots, vss_btrfs_create_snapshot, FALSE, error);
+}
+
+static gboolean
+vss_btrfs_provider_create_sealed_snapshots(VssProvider *provider,
+					   GPtrArray *snapshots,
+					   GError **error)
+{
+	return vss_btrfs_snapshot_batch(snapshots, vss_btrfs_create_snapshot, TRUE, error);
 }
 
 static gboolean
@@ -619,7 +646,7 @@ vss_btrfs_provider_snapshot_is_sealed(VssProvider *provider, VssSnapshotInfo *in
 }
 
 static gboolean
-vss_btrfs_provider_seal_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
+vss_btrfs_seal_snapshot(VssSnapshotInfo *info, gboolean read_only, GError **error)
 {
 	g_auto(VssFd) fd = vss_btrfs_open_record_snapshot(info, error);
 	enum btrfs_util_error err;
@@ -639,6 +666,30 @@ vss_btrfs_provider_seal_snapshot(VssProvider *provider, VssSnapshotInfo *info, G
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean
+vss_btrfs_provider_seal_snapshot(VssProvider *provider, VssSnapshotInfo *info, GError **error)
+{
+	return vss_btrfs_seal_snapshot(info, TRUE, error);
+}
+
+/* each seal is a commit of its own: together, they share them */
+static gboolean
+vss_btrfs_seal_created(VssSnapshotInfo *info, gboolean read_only, GError **error)
+{
+	if (!info->created || info->sealed)
+		return TRUE;
+	if (!vss_btrfs_seal_snapshot(info, read_only, error))
+		return FALSE;
+	info->sealed = TRUE;
+	return TRUE;
+}
+
+static gboolean
+vss_btrfs_provider_seal_snapshots(VssProvider *provider, GPtrArray *snapshots, GError **error)
+{
+	return vss_btrfs_snapshot_batch(snapshots, vss_btrfs_seal_created, TRUE, error);
 }
 
 static gchar *
@@ -683,10 +734,12 @@ vss_btrfs_provider_iface_init(VssProviderInterface *iface)
 	iface->build_snapshot_path = vss_btrfs_provider_build_snapshot_path;
 	iface->prepare = vss_btrfs_provider_prepare;
 	iface->create_snapshots = vss_btrfs_provider_create_snapshots;
+	iface->create_sealed_snapshots = vss_btrfs_provider_create_sealed_snapshots;
 	iface->delete_snapshot = vss_btrfs_provider_delete_snapshot;
 	iface->snapshot_exists = vss_btrfs_provider_snapshot_exists;
 	iface->snapshot_is_sealed = vss_btrfs_provider_snapshot_is_sealed;
 	iface->seal_snapshot = vss_btrfs_provider_seal_snapshot;
+	iface->seal_snapshots = vss_btrfs_provider_seal_snapshots;
 	iface->add_file = vss_btrfs_provider_add_file;
 	iface->get_path_volume_key = vss_btrfs_provider_get_path_volume_key;
 	iface->open_snapshot = vss_btrfs_provider_open_snapshot;

@@ -23,7 +23,14 @@ typedef struct {
 	/* the object that holds this context: a call in flight keeps it alive */
 	GObject *owner;
 	GDBusConnection *connection;
-	GDBusObjectManagerServer *object_manager;
+	/* the objects below VSS_DBUS_PATH, each one interface skeleton: path →
+	 * GDBusInterfaceSkeleton (the writers are not among them: they are a
+	 * subtree of their own, vss-writer-object.c) */
+	GHashTable *exported;
+	gboolean started;	 /* exported on the connection, ObjectManager there */
+	guint object_manager_id; /* org.freedesktop.DBus.ObjectManager at VSS_DBUS_PATH */
+	/* adds the writers to GetManagedObjects (vss-writer-object.c) */
+	void (*list_writers)(gpointer ctx, GVariantBuilder *objects);
 	VssCoordinator *coordinator;
 	VssWriterRegistry *registry;
 	VssAuthority *authority;
@@ -37,12 +44,40 @@ typedef struct {
 	/* CreateSnapshotSet's sets of context "backup": deleted when their
 	 * caller leaves (docs/design.md §4b) */
 	GHashTable *connection_sets; /* set id → unique name */
+	guint writers_subtree_id;    /* the writers' objects (vss-writer-object.c) */
+	GVariant *event_backup_path; /* the backup path of the last event sent */
+	/* the writers' changes not yet told (vss-writer-object.c), in order */
+	GQueue writer_changes;
+	GSource *writer_changes_source;
 } VssBusContext;
 
+/*
+ * The object manager (org.freedesktop.DBus.ObjectManager at VSS_DBUS_PATH),
+ * written by hand rather than GDBusObjectManagerServer: that one costs a
+ * GDBusObjectSkeleton, its tables and signal handlers, and a registration
+ * per object, about 2 KiB per writer (docs/design.md §7). export() and
+ * unexport() tell InterfacesAdded and InterfacesRemoved once started.
+ */
+void
+vss_bus_context_init_objects(VssBusContext *ctx);
+gboolean
+vss_bus_context_start(VssBusContext *ctx, GError **error);
+void
+vss_bus_context_stop(VssBusContext *ctx);
 void
 vss_bus_context_export(VssBusContext *ctx, const gchar *path, gpointer iface);
 void
 vss_bus_context_unexport(VssBusContext *ctx, const gchar *path);
+/* InterfacesAdded and InterfacesRemoved for an object exported otherwise */
+void
+vss_bus_context_interfaces_added(VssBusContext *ctx,
+				 const gchar *path,
+				 const gchar *interface_name,
+				 GVariant *properties);
+void
+vss_bus_context_interfaces_removed(VssBusContext *ctx,
+				   const gchar *path,
+				   const gchar *interface_name);
 
 gchar *
 vss_bus_writer_path(guint writer_id);

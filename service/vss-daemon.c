@@ -5,6 +5,11 @@
 
 #include "config.h"
 
+#include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "vss-backup-object.h"
 #include "vss-bus-context.h"
 #include "vss-daemon.h"
@@ -22,9 +27,47 @@ struct _VssDaemon {
 	VssBusContext ctx;
 	VssDBusManager *manager;
 	guint name_owner_changed_id;
+	guint trim_id;
 };
 
 G_DEFINE_TYPE(VssDaemon, vss_daemon, G_TYPE_OBJECT)
+
+/* how long vssd stays quiet after a backup before it hands memory back */
+#define VSS_DAEMON_TRIM_DELAY_MS 250
+
+static gboolean
+vss_daemon_trim_cb(gpointer user_data)
+{
+	VssDaemon *self = VSS_DAEMON(user_data);
+
+	/* the writers' PropertiesChanged still going out: later */
+	if (!g_queue_is_empty(&self->ctx.writer_changes))
+		return G_SOURCE_CONTINUE;
+	self->trim_id = 0;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * A backup of a thousand writers needs megabytes for a moment (its messages,
+ * replies, details, the writers' PropertiesChanged); once it is over they are
+ * free, but malloc keeps free pages below the top of the heap. They go back
+ * to the system once vssd has been quiet for a moment after a backup ends:
+ * the timer starts again with every backup released.
+ */
+static void
+vss_daemon_schedule_trim(VssDaemon *self)
+{
+	if (self->trim_id != 0)
+		g_source_remove(self->trim_id);
+	self->trim_id = g_timeout_add_full(G_PRIORITY_LOW,
+					   VSS_DAEMON_TRIM_DELAY_MS,
+					   vss_daemon_trim_cb,
+					   self,
+					   NULL);
+}
 
 static void
 vss_daemon_backup_released_cb(VssCoordinator *coordinator,
@@ -32,7 +75,9 @@ vss_daemon_backup_released_cb(VssCoordinator *coordinator,
 			      gpointer user_data)
 {
 	VssDaemon *self = VSS_DAEMON(user_data);
+
 	g_hash_table_remove(self->ctx.backups, session);
+	vss_daemon_schedule_trim(self);
 }
 
 /* ---- callers leaving --------------------------------------------------------------- */
@@ -122,8 +167,7 @@ vss_daemon_start(VssDaemon *self, GError **error)
 					      VSS_DBUS_PATH,
 					      error))
 		return FALSE;
-	g_dbus_object_manager_server_set_connection(self->ctx.object_manager, self->ctx.connection);
-	return TRUE;
+	return vss_bus_context_start(&self->ctx, error);
 }
 
 static void
@@ -163,6 +207,10 @@ vss_daemon_dispose(GObject *object)
 		g_dbus_connection_signal_unsubscribe(ctx->connection, self->name_owner_changed_id);
 		self->name_owner_changed_id = 0;
 	}
+	if (self->trim_id != 0) {
+		g_source_remove(self->trim_id);
+		self->trim_id = 0;
+	}
 	if (ctx->coordinator != NULL) {
 		g_signal_handlers_disconnect_by_data(ctx->coordinator, self);
 		g_signal_handlers_disconnect_by_data(ctx->coordinator, ctx);
@@ -172,6 +220,8 @@ vss_daemon_dispose(GObject *object)
 	g_hash_table_remove_all(ctx->backups);
 	g_hash_table_remove_all(ctx->writers);
 	g_hash_table_remove_all(ctx->snapshots);
+	if (ctx->connection != NULL)
+		vss_bus_context_stop(ctx);
 	if (self->manager != NULL)
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->manager));
 	G_OBJECT_CLASS(vss_daemon_parent_class)->dispose(object);
@@ -189,7 +239,7 @@ vss_daemon_finalize(GObject *object)
 	g_hash_table_unref(ctx->calls_in_flight);
 	g_hash_table_unref(ctx->connection_sets);
 	g_clear_object(&self->manager);
-	g_clear_object(&ctx->object_manager);
+	g_hash_table_unref(ctx->exported);
 	g_clear_object(&ctx->authority);
 	g_clear_object(&ctx->registry);
 	g_clear_object(&ctx->coordinator);
@@ -229,6 +279,7 @@ vss_daemon_init(VssDaemon *self)
 						     g_free,
 						     (GDestroyNotify)g_ptr_array_unref);
 	ctx->connection_sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	vss_bus_context_init_objects(ctx);
 }
 
 VssDaemon *
@@ -241,7 +292,7 @@ vss_daemon_new(GDBusConnection *connection, VssCoordinator *coordinator)
 	ctx->coordinator = g_object_ref(coordinator);
 	ctx->registry = g_object_ref(vss_coordinator_get_registry(coordinator));
 	ctx->authority = vss_authority_new(connection);
-	ctx->object_manager = g_dbus_object_manager_server_new(VSS_DBUS_PATH);
+
 	self->manager = vss_manager_new(ctx);
 	vss_writer_objects_attach(ctx);
 	vss_snapshot_objects_attach(ctx);

@@ -38,12 +38,15 @@ VssEventRound *
 vss_event_round_new(VssWriterRegistry *registry, VssWriterEvent event, const gchar *backup_path)
 {
 	VssEventRound *self = g_new0(VssEventRound, 1);
+	/* sized for every writer registered: a thousand need no regrowing */
+	guint n = vss_writer_registry_get_n_writers(registry);
+
 	self->ref_count = 1;
 	self->registry = g_object_ref(registry);
 	self->event = event;
 	self->backup_path = g_strdup(backup_path);
-	self->replies = g_ptr_array_new_with_free_func((GDestroyNotify)vss_event_reply_free);
-	self->details = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	self->replies = g_ptr_array_new_full(n, (GDestroyNotify)vss_event_reply_free);
+	self->details = g_ptr_array_new_full(n, (GDestroyNotify)g_variant_unref);
 	return self;
 }
 
@@ -134,7 +137,9 @@ settle_reply(VssEventRound *self,
 {
 	reply->status = status;
 	reply->failure = failure;
-	reply->message = g_strdup(message != NULL ? message : "");
+	/* a thousand acknowledgements need no copy of "" each */
+	if (status != VSS_EVENT_REPLY_ACKED)
+		reply->message = g_strdup(message != NULL ? message : "");
 	self->n_pending--;
 
 	vss_event_round_ref(self);

@@ -32,7 +32,7 @@ typedef struct {
 	gint64 deadline; /* monotonic µs */
 	VssEventReplyStatus status;
 	VssWriterFailure failure; /* NONE when acked */
-	gchar *message;
+	gchar *message;		  /* NULL when acked or pending */
 } VssEventReply;
 
 typedef void (*VssEventRoundReplyFunc)(VssEventRound *round,

@@ -301,6 +301,7 @@ vss_provider_create_snapshots_thread(GTask *task,
 	VssProviderInterface *iface = VSS_PROVIDER_GET_IFACE(self);
 	GPtrArray *snapshots = task_data;
 	g_autoptr(GError) error = NULL;
+	gboolean sealed = g_task_get_source_tag(task) == vss_provider_create_sealed_snapshots_async;
 
 	if (vss_provider_task_check_cancelled(task, "creating the snapshots"))
 		return;
@@ -312,11 +313,30 @@ vss_provider_create_snapshots_thread(GTask *task,
 					vss_provider_get_name(self));
 		return;
 	}
-	if (!iface->create_snapshots(self, snapshots, &error)) {
+	/* a provider that cannot has them sealed later, as any other set */
+	if (sealed && iface->create_sealed_snapshots != NULL
+		? !iface->create_sealed_snapshots(self, snapshots, &error)
+		: !iface->create_snapshots(self, snapshots, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
 	g_task_return_boolean(task, TRUE);
+}
+
+static void
+vss_provider_create_snapshots_start(VssProvider *self,
+				    GPtrArray *snapshots,
+				    gpointer source_tag,
+				    GCancellable *cancellable,
+				    GAsyncReadyCallback callback,
+				    gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, source_tag);
+	g_task_set_check_cancellable(task, FALSE);
+	g_task_set_task_data(task, g_ptr_array_ref(snapshots), (GDestroyNotify)g_ptr_array_unref);
+	g_task_run_in_thread(task, vss_provider_create_snapshots_thread);
 }
 
 /**
@@ -341,16 +361,46 @@ vss_provider_create_snapshots_async(VssProvider *self,
 				    GAsyncReadyCallback callback,
 				    gpointer user_data)
 {
-	g_autoptr(GTask) task = NULL;
-
 	g_return_if_fail(VSS_IS_PROVIDER(self));
 	g_return_if_fail(snapshots != NULL);
 
-	task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, vss_provider_create_snapshots_async);
-	g_task_set_check_cancellable(task, FALSE);
-	g_task_set_task_data(task, g_ptr_array_ref(snapshots), (GDestroyNotify)g_ptr_array_unref);
-	g_task_run_in_thread(task, vss_provider_create_snapshots_thread);
+	vss_provider_create_snapshots_start(self,
+					    snapshots,
+					    vss_provider_create_snapshots_async,
+					    cancellable,
+					    callback,
+					    user_data);
+}
+
+/**
+ * vss_provider_create_sealed_snapshots_async:
+ * @self: a #VssProvider
+ * @snapshots: (element-type VssSnapshotInfo): the snapshots to create, each
+ *   with its volume
+ * @cancellable: (nullable): checked before the work starts
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * As vss_provider_create_snapshots_async(), for a set that no writer is told
+ * of before it is sealed: the provider makes them read-only at once if it
+ * can (->sealed says so), else writable as usual.
+ */
+void
+vss_provider_create_sealed_snapshots_async(VssProvider *self,
+					   GPtrArray *snapshots,
+					   GCancellable *cancellable,
+					   GAsyncReadyCallback callback,
+					   gpointer user_data)
+{
+	g_return_if_fail(VSS_IS_PROVIDER(self));
+	g_return_if_fail(snapshots != NULL);
+
+	vss_provider_create_snapshots_start(self,
+					    snapshots,
+					    vss_provider_create_sealed_snapshots_async,
+					    cancellable,
+					    callback,
+					    user_data);
 }
 
 gboolean
@@ -477,11 +527,20 @@ vss_provider_seal_snapshots_thread(GTask *task,
 
 	if (vss_provider_task_check_cancelled(task, "sealing the snapshots"))
 		return;
+	if (iface->seal_snapshots != NULL) {
+		g_autoptr(GError) error = NULL;
+		if (!iface->seal_snapshots(self, snapshots, &error)) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
 	for (guint i = 0; i < snapshots->len && iface->seal_snapshot != NULL; i++) {
 		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
 		g_autoptr(GError) error = NULL;
 
-		if (!info->created)
+		if (!info->created || info->sealed)
 			continue;
 		if (!iface->seal_snapshot(self, info, &error)) {
 			g_task_return_error(task, g_steal_pointer(&error));

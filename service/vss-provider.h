@@ -40,8 +40,19 @@ struct _VssProviderInterface {
 	 * later), setting ->created and ->creation_time on each it makes; on a
 	 * failure it makes no more and returns FALSE */
 	gboolean (*create_snapshots)(VssProvider *self, GPtrArray *snapshots, GError **error);
+	/* optional: as create_snapshots(), but read-only at once, setting
+	 * ->sealed too on each it makes; for a set that no writer is told of
+	 * before it is sealed (docs/design.md §4c), one commit fewer than
+	 * create_snapshots() and seal_snapshot() */
+	gboolean (*create_sealed_snapshots)(VssProvider *self,
+					    GPtrArray *snapshots,
+					    GError **error);
 	/* makes one snapshot read-only */
 	gboolean (*seal_snapshot)(VssProvider *self, VssSnapshotInfo *snapshot, GError **error);
+	/* optional: makes every created snapshot of a set that is not yet
+	 * (->sealed) read-only, setting ->sealed on each; after a failure it
+	 * starts no more. Without it, seal_snapshot() is called for each in turn */
+	gboolean (*seal_snapshots)(VssProvider *self, GPtrArray *snapshots, GError **error);
 	/* places the content of the regular file @fd at @relative_path (no
 	 * "..", no symlink followed) inside @snapshot, keeping its mode and
 	 * owner; creates missing parent directories inside the snapshot only */
@@ -101,6 +112,15 @@ vss_provider_create_snapshots_async(VssProvider *self,
 				    GCancellable *cancellable,
 				    GAsyncReadyCallback callback,
 				    gpointer user_data);
+/* as vss_provider_create_snapshots_async(), read-only at once where the
+ * provider can (->sealed says which are); finished with
+ * vss_provider_create_snapshots_finish() */
+void
+vss_provider_create_sealed_snapshots_async(VssProvider *self,
+					   GPtrArray *snapshots,
+					   GCancellable *cancellable,
+					   GAsyncReadyCallback callback,
+					   gpointer user_data);
 gboolean
 vss_provider_create_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error);
 

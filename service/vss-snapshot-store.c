@@ -136,29 +136,17 @@ vss_snapshot_store_snapshot_group(const gchar *snapshot_id)
 	return g_strconcat(VSS_SNAPSHOT_STORE_GROUP_SNAPSHOT, snapshot_id, NULL);
 }
 
-/**
- * vss_snapshot_store_save:
- * @self: a #VssSnapshotStore
- * @set: the snapshot set
- * @error: (nullable): a #GError
- *
- * Writes the record of @set, replacing the old one atomically and durably.
- *
- * Returns: %TRUE on success
- */
-gboolean
-vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **error)
+/* the record of @set as the text of a key file, and where it goes */
+static gboolean
+vss_snapshot_store_serialize(VssSnapshotStore *self,
+			     VssSnapshotSet *set,
+			     gchar **filename,
+			     gchar **data,
+			     gsize *len,
+			     GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GPtrArray) ids = g_ptr_array_new_null_terminated(set->snapshots->len, NULL, TRUE);
-	g_autofree gchar *filename = NULL;
-	g_autofree gchar *data = NULL;
-	g_autoptr(GError) error_local = NULL;
-	gsize len = 0;
-
-	g_return_val_if_fail(VSS_IS_SNAPSHOT_STORE(self), FALSE);
-	g_return_val_if_fail(set != NULL, FALSE);
-	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	/* the ID becomes a file name */
 	if (!vss_uuid_is_valid(set->id)) {
@@ -169,7 +157,6 @@ vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **er
 			    set->id);
 		return FALSE;
 	}
-	filename = vss_snapshot_store_build_filename(self, set->id);
 
 	g_key_file_set_string(kf, VSS_SNAPSHOT_STORE_GROUP_SET, "Id", set->id);
 	g_key_file_set_string(kf,
@@ -222,7 +209,18 @@ vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **er
 				   (const gchar *const *)ids->pdata,
 				   ids->len);
 
-	data = g_key_file_to_data(kf, &len, NULL);
+	*filename = vss_snapshot_store_build_filename(self, set->id);
+	*data = g_key_file_to_data(kf, len, NULL);
+	return TRUE;
+}
+
+/* atomically (write, rename) and durably (fsync of the file, then of the
+ * directory): a crash leaves the old record or the new one */
+static gboolean
+vss_snapshot_store_write(const gchar *filename, const gchar *data, gsize len, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
 	if (!g_file_set_contents_full(filename,
 				      data,
 				      (gssize)len,
@@ -238,6 +236,107 @@ vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **er
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/**
+ * vss_snapshot_store_save:
+ * @self: a #VssSnapshotStore
+ * @set: the snapshot set
+ * @error: (nullable): a #GError
+ *
+ * Writes the record of @set, replacing the old one atomically and durably.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **error)
+{
+	g_autofree gchar *filename = NULL;
+	g_autofree gchar *data = NULL;
+	gsize len = 0;
+
+	g_return_val_if_fail(VSS_IS_SNAPSHOT_STORE(self), FALSE);
+	g_return_val_if_fail(set != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!vss_snapshot_store_serialize(self, set, &filename, &data, &len, error))
+		return FALSE;
+	return vss_snapshot_store_write(filename, data, len, error);
+}
+
+typedef struct {
+	gchar *filename;
+	gchar *data;
+	gsize len;
+} VssSnapshotStoreWrite;
+
+static void
+vss_snapshot_store_write_free(VssSnapshotStoreWrite *write)
+{
+	g_free(write->filename);
+	g_free(write->data);
+	g_free(write);
+}
+
+static void
+vss_snapshot_store_write_thread(GTask *task,
+				gpointer source_object,
+				gpointer task_data,
+				GCancellable *cancellable)
+{
+	VssSnapshotStoreWrite *write = task_data;
+	GError *error = NULL;
+
+	if (!vss_snapshot_store_write(write->filename, write->data, write->len, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * vss_snapshot_store_save_async:
+ * @self: a #VssSnapshotStore
+ * @set: the snapshot set
+ * @callback: called once the record is on disk, or failed
+ * @user_data: for @callback
+ *
+ * As vss_snapshot_store_save(), but the record (taken from @set now, so that
+ * @set may change meanwhile) is written in a worker thread: the fsyncs do not
+ * hold up the main loop, and other work can go on while they run.
+ */
+void
+vss_snapshot_store_save_async(VssSnapshotStore *self,
+			      VssSnapshotSet *set,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
+	VssSnapshotStoreWrite *write = g_new0(VssSnapshotStoreWrite, 1);
+	GError *error = NULL;
+
+	g_return_if_fail(VSS_IS_SNAPSHOT_STORE(self));
+	g_return_if_fail(set != NULL);
+
+	g_task_set_source_tag(task, vss_snapshot_store_save_async);
+	g_task_set_task_data(task, write, (GDestroyNotify)vss_snapshot_store_write_free);
+	if (!vss_snapshot_store_serialize(self,
+					  set,
+					  &write->filename,
+					  &write->data,
+					  &write->len,
+					  &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_run_in_thread(task, vss_snapshot_store_write_thread);
+}
+
+gboolean
+vss_snapshot_store_save_finish(VssSnapshotStore *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
 /**

@@ -25,6 +25,14 @@ const gchar *
 vss_snapshot_store_get_directory(VssSnapshotStore *self);
 gboolean
 vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **error);
+/* the same, written in a worker thread; @set is read before it returns */
+void
+vss_snapshot_store_save_async(VssSnapshotStore *self,
+			      VssSnapshotSet *set,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data);
+gboolean
+vss_snapshot_store_save_finish(VssSnapshotStore *self, GAsyncResult *res, GError **error);
 gboolean
 vss_snapshot_store_remove(VssSnapshotStore *self, const gchar *set_id, GError **error);
 /* every readable record, as VssSnapshotSet with ->volume NULL on each

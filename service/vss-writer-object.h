@@ -11,24 +11,24 @@
 G_BEGIN_DECLS
 
 /*
- * One exported org.freedesktop.Vss1.Writer object: the writer's answers
- * (Ack, Fail), its metadata and Unregister, from its owner only; its events
- * go out as unicast signals to that owner.
+ * One org.freedesktop.Vss1.Writer object: the writer's answers (Ack, Fail),
+ * its metadata and Unregister, from its owner only; its events go out as
+ * unicast signals to that owner. The writers are served as one subtree of
+ * the connection: this is all a writer costs on the bus.
  */
 typedef struct {
 	VssBusContext *ctx; /* unowned */
 	VssRegisteredWriter *writer;
-	VssDBusWriter *iface;
 	gchar *path;
 } VssWriterObject;
 
 /* LimitReached if @sender, of @uid, may not register one more writer */
 gboolean
 vss_writer_object_check_limit(VssBusContext *ctx, const gchar *sender, guint uid, GError **error);
-/* exports @writer, adds it to ctx->writers and returns it */
+/* adds @writer to ctx->writers (InterfacesAdded) and returns it */
 VssWriterObject *
 vss_writer_object_new(VssBusContext *ctx, VssRegisteredWriter *writer);
-/* the GDestroyNotify of ctx->writers: unexports it */
+/* the GDestroyNotify of ctx->writers (InterfacesRemoved) */
 void
 vss_writer_object_free(VssWriterObject *wo);
 

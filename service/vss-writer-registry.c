@@ -14,6 +14,20 @@
 #include "vss-writer-registration.h"
 #include "vss-writer-registry.h"
 
+/* g_debug() formats its message before it learns that nobody reads it: on
+ * the paths that run once per writer, or per writer and event, ask first
+ * (and ask GLib once: it reads G_MESSAGES_DEBUG each time) */
+static gboolean
+vss_debug_enabled(void)
+{
+	static gint enabled = -1;
+
+	if (enabled < 0)
+		enabled = !g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
+	return enabled;
+}
+#define VSS_DEBUG_ENABLED() vss_debug_enabled()
+
 /* an event sent and not yet answered */
 typedef struct {
 	guint64 serial;
@@ -35,7 +49,7 @@ struct _VssRegisteredWriter {
 	GVariant *metadata; /* a{sv} of SetMetadata, without class-id and paths */
 	VssWriterState state;
 	VssWriterFailure failure;
-	gchar *failure_message;
+	gchar *failure_message; /* NULL for none (""): see vss_registered_writer_set_status() */
 	gboolean registered;
 	VssWriterRegistry *registry; /* unowned: it outlives its writers' registration */
 	/* serials are per writer: 1, 2, 3… so that "never sent" is simply
@@ -46,9 +60,6 @@ struct _VssRegisteredWriter {
 
 G_DEFINE_TYPE(VssRegisteredWriter, vss_registered_writer, G_TYPE_OBJECT)
 
-enum { SIGNAL_STATUS_CHANGED, SIGNAL_WRITER_LAST };
-static guint writer_signals[SIGNAL_WRITER_LAST] = {0};
-
 struct _VssWriterRegistry {
 	GObject parent_instance;
 	guint next_id;
@@ -57,6 +68,9 @@ struct _VssWriterRegistry {
 	GHashTable *owner_counts;    /* owner unique name → number of writers */
 	VssWriterEventSender sender; /* the bus layer's, called instead of "send-event" */
 	gpointer sender_data;
+	VssWriterStatusNotifier notifier; /* called instead of "writer-status-changed" */
+	gpointer notifier_data;
+	gboolean quiet;
 };
 
 G_DEFINE_TYPE(VssWriterRegistry, vss_writer_registry, G_TYPE_OBJECT)
@@ -89,22 +103,16 @@ vss_registered_writer_class_init(VssRegisteredWriterClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->finalize = vss_registered_writer_finalize;
-	writer_signals[SIGNAL_STATUS_CHANGED] = g_signal_new("status-changed",
-							     G_TYPE_FROM_CLASS(klass),
-							     G_SIGNAL_RUN_LAST,
-							     0,
-							     NULL,
-							     NULL,
-							     NULL,
-							     G_TYPE_NONE,
-							     0);
 }
 
 static void
 vss_registered_writer_init(VssRegisteredWriter *self)
 {
-	self->pending = g_array_new(FALSE, FALSE, sizeof(VssPendingEvent));
-	self->failure_message = g_strdup("");
+	/* room for the events a backup has pending at once, allocated with the
+	 * writer: an array that grew during a backup's first round would be a
+	 * small block kept among the round's freed ones, and would keep the
+	 * heap from shrinking back (the same goes for the failure message) */
+	self->pending = g_array_sized_new(FALSE, FALSE, sizeof(VssPendingEvent), 4);
 }
 
 guint
@@ -226,7 +234,7 @@ const gchar *
 vss_registered_writer_get_failure_message(VssRegisteredWriter *self)
 {
 	g_return_val_if_fail(VSS_IS_REGISTERED_WRITER(self), NULL);
-	return self->failure_message;
+	return self->failure_message != NULL ? self->failure_message : "";
 }
 
 void
@@ -240,18 +248,23 @@ vss_registered_writer_set_status(VssRegisteredWriter *self,
 	if (message == NULL)
 		message = "";
 	if (self->state == state && self->failure == failure &&
-	    g_strcmp0(self->failure_message, message) == 0)
+	    g_strcmp0(vss_registered_writer_get_failure_message(self), message) == 0)
 		return;
 	self->state = state;
 	self->failure = failure;
-	g_free(self->failure_message);
-	self->failure_message = g_strdup(message);
-	g_signal_emit(self, writer_signals[SIGNAL_STATUS_CHANGED], 0);
-	if (self->registry != NULL && self->registered)
-		g_signal_emit(self->registry,
-			      registry_signals[SIGNAL_WRITER_STATUS_CHANGED],
-			      0,
-			      self);
+	/* no message (the usual case) is no allocation: the state of a thousand
+	 * writers changes with every event */
+	if (g_strcmp0(self->failure_message, message[0] != '\0' ? message : NULL) != 0) {
+		g_free(self->failure_message);
+		self->failure_message = message[0] != '\0' ? g_strdup(message) : NULL;
+	}
+	if (self->registry == NULL || !self->registered)
+		return;
+	if (self->registry->notifier != NULL) {
+		self->registry->notifier(self->registry, self, self->registry->notifier_data);
+		return;
+	}
+	g_signal_emit(self->registry, registry_signals[SIGNAL_WRITER_STATUS_CHANGED], 0, self);
 }
 
 guint
@@ -432,12 +445,14 @@ vss_writer_registry_add(VssWriterRegistry *self,
 	g_hash_table_insert(self->writers, GUINT_TO_POINTER(writer->id), g_object_ref(writer));
 	g_queue_push_tail(&self->order, writer);
 	vss_writer_registry_count_owner(self, owner, 1);
-	g_debug("writer %u '%s' registered by %s (freeze timeout %u ms, event timeout %u ms)",
-		writer->id,
-		writer->name,
-		owner,
-		writer->freeze_timeout_ms,
-		writer->event_timeout_ms);
+	if (VSS_DEBUG_ENABLED())
+		g_debug("writer %u '%s' registered by %s (freeze timeout %u ms, event timeout %u "
+			"ms)",
+			writer->id,
+			writer->name,
+			owner,
+			writer->freeze_timeout_ms,
+			writer->event_timeout_ms);
 	g_signal_emit(self, registry_signals[SIGNAL_WRITER_ADDED], 0, writer);
 	return g_steal_pointer(&writer);
 }
@@ -529,6 +544,34 @@ vss_writer_registry_set_event_sender(VssWriterRegistry *self,
 	self->sender_data = user_data;
 }
 
+void
+vss_writer_registry_set_status_notifier(VssWriterRegistry *self,
+					VssWriterStatusNotifier notifier,
+					gpointer user_data)
+{
+	g_return_if_fail(VSS_IS_WRITER_REGISTRY(self));
+	self->notifier = notifier;
+	self->notifier_data = user_data;
+}
+
+void
+vss_writer_registry_set_quiet(VssWriterRegistry *self, gboolean quiet)
+{
+	g_return_if_fail(VSS_IS_WRITER_REGISTRY(self));
+	if (self->quiet == quiet)
+		return;
+	self->quiet = quiet;
+	if (!quiet && self->notifier != NULL)
+		self->notifier(self, NULL, self->notifier_data);
+}
+
+gboolean
+vss_writer_registry_is_quiet(VssWriterRegistry *self)
+{
+	g_return_val_if_fail(VSS_IS_WRITER_REGISTRY(self), FALSE);
+	return self->quiet;
+}
+
 guint64
 vss_writer_registry_send_event(VssWriterRegistry *self,
 			       VssRegisteredWriter *writer,
@@ -551,12 +594,13 @@ vss_writer_registry_send_event(VssWriterRegistry *self,
 	g_return_val_if_fail(func != NULL, 0);
 
 	g_array_append_val(writer->pending, pending);
-	g_debug("writer %u '%s': %s #%" G_GUINT64_FORMAT " for %s",
-		writer->id,
-		writer->name,
-		vss_writer_event_to_signal_name(event),
-		pending.serial,
-		backup_path);
+	if (VSS_DEBUG_ENABLED())
+		g_debug("writer %u '%s': %s #%" G_GUINT64_FORMAT " for %s",
+			writer->id,
+			writer->name,
+			vss_writer_event_to_signal_name(event),
+			pending.serial,
+			backup_path);
 	/* a thousand writers are a thousand events: a plain call, not a
 	 * signal emission through the generic marshaller */
 	if (self->sender != NULL) {

@@ -61,7 +61,8 @@ VssWriterFailure
 vss_registered_writer_get_failure(VssRegisteredWriter *self);
 const gchar *
 vss_registered_writer_get_failure_message(VssRegisteredWriter *self);
-/* the writer's state in the backup it last took part in; emits "status-changed" */
+/* the writer's state in the backup it last took part in; tells the status
+ * notifier (or emits the registry's "writer-status-changed") */
 void
 vss_registered_writer_set_status(VssRegisteredWriter *self,
 				 VssWriterState state,
@@ -122,6 +123,27 @@ void
 vss_writer_registry_set_event_sender(VssWriterRegistry *self,
 				     VssWriterEventSender sender,
 				     gpointer user_data);
+/* called instead of "writer-status-changed" (the bus layer, directly: a
+ * thousand writers change state a thousand times per event); with @writer
+ * NULL when the registry stops being quiet */
+typedef void (*VssWriterStatusNotifier)(VssWriterRegistry *registry,
+					VssRegisteredWriter *writer,
+					gpointer user_data);
+void
+vss_writer_registry_set_status_notifier(VssWriterRegistry *self,
+					VssWriterStatusNotifier notifier,
+					gpointer user_data);
+/*
+ * While quiet (from PrepareForSnapshot sent until Thaw is answered), whoever
+ * tells the world of
+ * the writers' states holds it back: the freeze window carries the events
+ * and their answers, nothing else (docs/design.md §7). Nothing is lost:
+ * what changed is told, in order, once it is over.
+ */
+void
+vss_writer_registry_set_quiet(VssWriterRegistry *self, gboolean quiet);
+gboolean
+vss_writer_registry_is_quiet(VssWriterRegistry *self);
 /* emits "send-event" (the bus layer turns it into a unicast signal) and
  * remembers the event until it is answered; returns its serial */
 guint64

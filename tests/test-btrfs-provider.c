@@ -275,6 +275,19 @@ create_sync(VssProvider *provider, GPtrArray *snapshots, GError **error)
 }
 
 static gboolean
+create_sealed_sync(VssProvider *provider, GPtrArray *snapshots, GError **error)
+{
+	g_autoptr(GAsyncResult) res = NULL;
+
+	vss_provider_create_sealed_snapshots_async(provider,
+						   snapshots,
+						   NULL,
+						   async_result_cb,
+						   &res);
+	return vss_provider_create_snapshots_finish(provider, wait_for_result(&res), error);
+}
+
+static gboolean
 seal_sync(VssProvider *provider, GPtrArray *snapshots, GError **error)
 {
 	g_autoptr(GAsyncResult) res = NULL;
@@ -722,6 +735,53 @@ test_create_delete(Fixture *fixture, gconstpointer user_data)
 		g_assert_false(vss_provider_snapshot_exists(fixture->provider, record, NULL));
 		g_assert_true(vss_provider_delete_snapshot(fixture->provider, record, &error));
 		g_assert_no_error(error);
+	}
+}
+
+/* a set no writer is told of before the seal is made read-only at once */
+static void
+test_create_sealed(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GPtrArray) volumes =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vss_volume_unref);
+	g_autoptr(GPtrArray) snapshots =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vss_snapshot_info_unref);
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = 0; i < 3; i++) {
+		g_autofree gchar *name = g_strdup_printf("vol%u", i);
+		g_autofree gchar *path = make_subvolume(fixture, name);
+		g_autofree gchar *contents = g_strdup_printf("data %u", i);
+
+		write_file(path, "data", contents);
+		g_ptr_array_add(volumes, open_volume(fixture, path));
+	}
+	g_assert_true(prepare_sync(fixture->provider, volumes, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < volumes->len; i++)
+		g_ptr_array_add(snapshots, make_info(fixture, g_ptr_array_index(volumes, i)));
+
+	g_assert_true(create_sealed_sync(fixture->provider, snapshots, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < snapshots->len; i++) {
+		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
+		g_autofree gchar *contents = g_strdup_printf("data %u", i);
+
+		g_assert_true(info->created);
+		g_assert_true(info->sealed);
+		assert_read_only_snapshot(info->snapshot_path);
+		assert_file_contents(info->snapshot_path, "data", contents);
+		g_assert_true(vss_provider_snapshot_is_sealed(fixture->provider, info));
+		g_assert_true(vss_provider_snapshot_exists(fixture->provider, info, NULL));
+	}
+	/* nothing is left to seal */
+	g_assert_true(seal_sync(fixture->provider, snapshots, &error));
+	g_assert_no_error(error);
+	g_assert_true(delete_sync(fixture->provider, snapshots, TRUE, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < snapshots->len; i++) {
+		VssSnapshotInfo *info = g_ptr_array_index(snapshots, i);
+		g_assert_false(g_file_test(info->snapshot_path, G_FILE_TEST_EXISTS));
 	}
 }
 
@@ -1228,6 +1288,7 @@ main(int argc, char **argv)
 	add_test("/vss/btrfs-provider/prepare", test_prepare);
 	add_test("/vss/btrfs-provider/prepare-snapdir-swapped", test_prepare_snapdir_swapped);
 	add_test("/vss/btrfs-provider/create-delete", test_create_delete);
+	add_test("/vss/btrfs-provider/create-sealed", test_create_sealed);
 	add_test("/vss/btrfs-provider/only-created", test_only_created);
 	add_test("/vss/btrfs-provider/deleted-volume", test_deleted_volume);
 	add_test("/vss/btrfs-provider/delete-refuses", test_delete_refuses);
