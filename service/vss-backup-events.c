@@ -349,8 +349,7 @@ vss_backup_session_round_reply_cb(VssEventRound *round, VssEventReply *reply, gp
 	    (event == VSS_WRITER_EVENT_FREEZE || event == VSS_WRITER_EVENT_THAW) &&
 	    self->op == OP_DO_SNAPSHOT_SET && !vss_backup_session_is_aborting(self) &&
 	    !vss_backup_session_abort_done(self)) {
-		vss_backup_session_service_abort(self,
-						 vss_backup_session_writer_failure_error(round));
+		self->service_abort(self, vss_backup_session_writer_failure_error(round));
 	}
 }
 

@@ -6,15 +6,17 @@
 #pragma once
 
 /*
- * Inside VssBackupSession: one backup's state machine lives in four rooms
- * that share this struct —
- *   vss-backup-session.c  the requester calls, the state, the object
- *   vss-backup-events.c   which writers get which event (the abort rules as
- *                         data), what they are told (§4a), event rounds
+ * Inside VssBackupSession: one backup's state machine lives in five rooms
+ * that share this struct, each calling only the ones below it —
+ *   vss-backup-session.c  the requester calls, the object
  *   vss-backup-snapshot.c DoSnapshotSet: prepare, freeze, snapshot, thaw,
  *                         post-snapshot, the files writers add (§4c), seal
  *   vss-backup-end.c      how a backup ends: abort and release, step by step
- * Nothing outside these four includes this header.
+ *   vss-backup-events.c   which writers get which event (the abort rules as
+ *                         data), what they are told (§4a), event rounds; it
+ *                         aborts through ->service_abort, given at creation
+ *   vss-backup-state.c    the state, the writers' status, the running call
+ * Nothing outside these five includes this header.
  */
 
 #include "vss-backup-session.h"
@@ -109,6 +111,10 @@ struct _VssBackupSession {
 	VssProvider *provider;
 	VssSnapshotStore *store;
 	VssSetLock *set_lock;
+	/* vss_backup_session_service_abort(), given at creation: the event
+	 * rounds (vss-backup-events.c) abort through it when a writer fails
+	 * Freeze or Thaw, without depending on how a backup ends */
+	void (*service_abort)(VssBackupSession *self, GError *error);
 	guint id;
 	gchar *object_path;
 
@@ -199,6 +205,13 @@ vss_backup_session_new_task(VssBackupSession *self,
 			    GAsyncReadyCallback callback,
 			    gpointer user_data);
 
+gboolean
+vss_backup_session_check_state(VssBackupSession *self,
+			       const gchar *method,
+			       VssBackupState expected,
+			       GError **error);
+gboolean
+vss_backup_session_check_idle(VssBackupSession *self, const gchar *method, GError **error);
 gboolean
 vss_backup_session_begin_op(VssBackupSession *self,
 			    VssOperation op,
