@@ -21,6 +21,7 @@
 struct _VssSnapshotStore {
 	GObject parent_instance;
 	gchar *directory; /* <state_dir>/snapshot-sets */
+	gint n_writing;	  /* atomic: records on their way to disk (save_async) */
 };
 
 G_DEFINE_TYPE(VssSnapshotStore, vss_snapshot_store, G_TYPE_OBJECT)
@@ -265,14 +266,18 @@ vss_snapshot_store_save(VssSnapshotStore *self, VssSnapshotSet *set, GError **er
 }
 
 typedef struct {
+	VssSnapshotStore *store;
 	gchar *filename;
 	gchar *data;
 	gsize len;
 } VssSnapshotStoreWrite;
 
+/* freed with its task, so after the caller's callback has run */
 static void
 vss_snapshot_store_write_free(VssSnapshotStoreWrite *write)
 {
+	g_atomic_int_dec_and_test(&write->store->n_writing);
+	g_object_unref(write->store);
 	g_free(write->filename);
 	g_free(write->data);
 	g_free(write);
@@ -318,6 +323,8 @@ vss_snapshot_store_save_async(VssSnapshotStore *self,
 	g_return_if_fail(VSS_IS_SNAPSHOT_STORE(self));
 	g_return_if_fail(set != NULL);
 
+	write->store = g_object_ref(self);
+	g_atomic_int_inc(&self->n_writing);
 	g_task_set_source_tag(task, vss_snapshot_store_save_async);
 	g_task_set_task_data(task, write, (GDestroyNotify)vss_snapshot_store_write_free);
 	if (!vss_snapshot_store_serialize(self,
@@ -337,6 +344,21 @@ vss_snapshot_store_save_finish(VssSnapshotStore *self, GAsyncResult *res, GError
 {
 	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
 	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/**
+ * vss_snapshot_store_get_n_writing:
+ * @self: a #VssSnapshotStore
+ *
+ * Returns: how many records vss_snapshot_store_save_async() has not yet
+ *   finished with (their callbacks not yet run and returned); the fuzzer
+ *   waits for them as for the provider's calls
+ */
+guint
+vss_snapshot_store_get_n_writing(VssSnapshotStore *self)
+{
+	g_return_val_if_fail(VSS_IS_SNAPSHOT_STORE(self), 0);
+	return (guint)g_atomic_int_get(&self->n_writing);
 }
 
 /**

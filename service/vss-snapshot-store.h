@@ -33,6 +33,8 @@ vss_snapshot_store_save_async(VssSnapshotStore *self,
 			      gpointer user_data);
 gboolean
 vss_snapshot_store_save_finish(VssSnapshotStore *self, GAsyncResult *res, GError **error);
+guint
+vss_snapshot_store_get_n_writing(VssSnapshotStore *self);
 gboolean
 vss_snapshot_store_remove(VssSnapshotStore *self, const gchar *set_id, GError **error);
 /* every readable record, as VssSnapshotSet with ->volume NULL on each
