@@ -114,6 +114,22 @@ vss_call_finish(GDBusConnection *connection, GAsyncResult *res, GError **error)
 	return reply;
 }
 
+/* for a call whose reply says nothing: @user_data is a #GTask, given
+ * %TRUE or the call's error */
+void
+vss_call_boolean_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	if (reply == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
 GVariant *
 vss_call_sync(GDBusConnection *connection,
 	      const gchar *path,

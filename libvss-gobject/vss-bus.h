@@ -52,6 +52,10 @@ vss_call(GDBusConnection *connection,
 	 gpointer user_data);
 G_GNUC_INTERNAL GVariant *
 vss_call_finish(GDBusConnection *connection, GAsyncResult *res, GError **error);
+/* a GAsyncReadyCallback for vss_call() whose user_data is a #GTask: the
+ * task gets %TRUE, or the call's error */
+G_GNUC_INTERNAL void
+vss_call_boolean_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 G_GNUC_INTERNAL GVariant *
 vss_call_sync(GDBusConnection *connection,
 	      const gchar *path,

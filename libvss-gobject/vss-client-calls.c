@@ -160,20 +160,6 @@ vss_client_delete_snapshot_set_sync(VssClient *self,
 	return reply != NULL;
 }
 
-static void
-vss_client_boolean_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
-
-	if (reply == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
-}
-
 /**
  * vss_client_delete_snapshot_set_async:
  * @self: a #VssClient
@@ -202,7 +188,7 @@ vss_client_delete_snapshot_set_async(VssClient *self,
 		 NULL,
 		 VSS_CALL_TIMEOUT_LONG,
 		 cancellable,
-		 vss_client_boolean_cb,
+		 vss_call_boolean_cb,
 		 task);
 }
 

@@ -242,20 +242,6 @@ vss_snapshot_delete_sync(VssSnapshot *self, GCancellable *cancellable, GError **
 	return reply != NULL;
 }
 
-static void
-vss_snapshot_delete_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
-
-	if (reply == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
-}
-
 /**
  * vss_snapshot_delete_async:
  * @self: a #VssSnapshot
@@ -282,7 +268,7 @@ vss_snapshot_delete_async(VssSnapshot *self,
 		 NULL,
 		 VSS_CALL_TIMEOUT_LONG,
 		 cancellable,
-		 vss_snapshot_delete_cb,
+		 vss_call_boolean_cb,
 		 task);
 }
 

@@ -29,20 +29,6 @@ vss_writer_check_registered(VssWriter *self, GError **error)
 }
 
 static void
-vss_writer_simple_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = vss_call_finish(G_DBUS_CONNECTION(source), res, &error);
-
-	if (reply == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
-}
-
-static void
 vss_writer_call_async(VssWriter *self,
 		      const gchar *method,
 		      GVariant *params,
@@ -73,7 +59,7 @@ vss_writer_call_async(VssWriter *self,
 			       G_DBUS_CALL_FLAGS_NONE,
 			       VSS_CALL_TIMEOUT_SHORT,
 			       cancellable,
-			       vss_writer_simple_cb,
+			       vss_call_boolean_cb,
 			       task);
 }
 

@@ -220,6 +220,34 @@ vss_provider_open_snapshot(VssProvider *self, VssSnapshotInfo *snapshot, GError 
 	return iface->open_snapshot(self, snapshot, error);
 }
 
+/* every long provider call has one shape: its data to a worker thread, a
+ * boolean back; cancellation is checked by the thread itself, once */
+static void
+vss_provider_run(VssProvider *self,
+		 gpointer source_tag,
+		 gpointer data,
+		 GDestroyNotify data_free,
+		 GTaskThreadFunc thread_func,
+		 GCancellable *cancellable,
+		 GAsyncReadyCallback callback,
+		 gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, source_tag);
+	g_task_set_check_cancellable(task, FALSE);
+	g_task_set_task_data(task, data, data_free);
+	g_task_run_in_thread(task, thread_func);
+}
+
+static gboolean
+vss_provider_task_finish(VssProvider *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
 /* a cancelled task never starts its work; once started it runs to the end,
  * because the caller needs the ->created flags to be true to what exists */
 static gboolean
@@ -270,25 +298,23 @@ vss_provider_prepare_async(VssProvider *self,
 			   GAsyncReadyCallback callback,
 			   gpointer user_data)
 {
-	g_autoptr(GTask) task = NULL;
-
 	g_return_if_fail(VSS_IS_PROVIDER(self));
 	g_return_if_fail(volumes != NULL);
 
-	task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, vss_provider_prepare_async);
-	g_task_set_check_cancellable(task, FALSE);
-	g_task_set_task_data(task, g_ptr_array_ref(volumes), (GDestroyNotify)g_ptr_array_unref);
-	g_task_run_in_thread(task, vss_provider_prepare_thread);
+	vss_provider_run(self,
+			 vss_provider_prepare_async,
+			 g_ptr_array_ref(volumes),
+			 (GDestroyNotify)g_ptr_array_unref,
+			 vss_provider_prepare_thread,
+			 cancellable,
+			 callback,
+			 user_data);
 }
 
 gboolean
 vss_provider_prepare_finish(VssProvider *self, GAsyncResult *res, GError **error)
 {
-	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
+	return vss_provider_task_finish(self, res, error);
 }
 
 static void
@@ -331,12 +357,14 @@ vss_provider_create_snapshots_start(VssProvider *self,
 				    GAsyncReadyCallback callback,
 				    gpointer user_data)
 {
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-
-	g_task_set_source_tag(task, source_tag);
-	g_task_set_check_cancellable(task, FALSE);
-	g_task_set_task_data(task, g_ptr_array_ref(snapshots), (GDestroyNotify)g_ptr_array_unref);
-	g_task_run_in_thread(task, vss_provider_create_snapshots_thread);
+	vss_provider_run(self,
+			 source_tag,
+			 g_ptr_array_ref(snapshots),
+			 (GDestroyNotify)g_ptr_array_unref,
+			 vss_provider_create_snapshots_thread,
+			 cancellable,
+			 callback,
+			 user_data);
 }
 
 /**
@@ -406,10 +434,7 @@ vss_provider_create_sealed_snapshots_async(VssProvider *self,
 gboolean
 vss_provider_create_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error)
 {
-	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
+	return vss_provider_task_finish(self, res, error);
 }
 
 typedef struct {
@@ -489,7 +514,6 @@ vss_provider_delete_snapshots_async(VssProvider *self,
 				    GAsyncReadyCallback callback,
 				    gpointer user_data)
 {
-	g_autoptr(GTask) task = NULL;
 	VssProviderDeleteData *data;
 
 	g_return_if_fail(VSS_IS_PROVIDER(self));
@@ -499,20 +523,20 @@ vss_provider_delete_snapshots_async(VssProvider *self,
 	data->snapshots = g_ptr_array_ref(snapshots);
 	data->only_created = only_created;
 
-	task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, vss_provider_delete_snapshots_async);
-	g_task_set_check_cancellable(task, FALSE);
-	g_task_set_task_data(task, data, (GDestroyNotify)vss_provider_delete_data_free);
-	g_task_run_in_thread(task, vss_provider_delete_snapshots_thread);
+	vss_provider_run(self,
+			 vss_provider_delete_snapshots_async,
+			 data,
+			 (GDestroyNotify)vss_provider_delete_data_free,
+			 vss_provider_delete_snapshots_thread,
+			 cancellable,
+			 callback,
+			 user_data);
 }
 
 gboolean
 vss_provider_delete_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error)
 {
-	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
+	return vss_provider_task_finish(self, res, error);
 }
 
 static void
@@ -569,24 +593,23 @@ vss_provider_seal_snapshots_async(VssProvider *self,
 				  GAsyncReadyCallback callback,
 				  gpointer user_data)
 {
-	g_autoptr(GTask) task = NULL;
-
 	g_return_if_fail(VSS_IS_PROVIDER(self));
 	g_return_if_fail(snapshots != NULL);
 
-	task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, vss_provider_seal_snapshots_async);
-	g_task_set_check_cancellable(task, FALSE);
-	g_task_set_task_data(task, g_ptr_array_ref(snapshots), (GDestroyNotify)g_ptr_array_unref);
-	g_task_run_in_thread(task, vss_provider_seal_snapshots_thread);
+	vss_provider_run(self,
+			 vss_provider_seal_snapshots_async,
+			 g_ptr_array_ref(snapshots),
+			 (GDestroyNotify)g_ptr_array_unref,
+			 vss_provider_seal_snapshots_thread,
+			 cancellable,
+			 callback,
+			 user_data);
 }
 
 gboolean
 vss_provider_seal_snapshots_finish(VssProvider *self, GAsyncResult *res, GError **error)
 {
-	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
+	return vss_provider_task_finish(self, res, error);
 }
 
 typedef struct {
@@ -657,7 +680,6 @@ vss_provider_add_file_async(VssProvider *self,
 			    GAsyncReadyCallback callback,
 			    gpointer user_data)
 {
-	g_autoptr(GTask) task = NULL;
 	VssProviderAddFileData *data = NULL;
 
 	g_return_if_fail(VSS_IS_PROVIDER(self));
@@ -668,17 +690,18 @@ vss_provider_add_file_async(VssProvider *self,
 	data->snapshot = vss_snapshot_info_ref(snapshot);
 	data->relative_path = g_strdup(relative_path);
 	data->fd = fd;
-	task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, vss_provider_add_file_async);
-	g_task_set_check_cancellable(task, FALSE);
-	g_task_set_task_data(task, data, (GDestroyNotify)vss_provider_add_file_data_free);
-	g_task_run_in_thread(task, vss_provider_add_file_thread);
+	vss_provider_run(self,
+			 vss_provider_add_file_async,
+			 data,
+			 (GDestroyNotify)vss_provider_add_file_data_free,
+			 vss_provider_add_file_thread,
+			 cancellable,
+			 callback,
+			 user_data);
 }
 
 gboolean
 vss_provider_add_file_finish(VssProvider *self, GAsyncResult *res, GError **error)
 {
-	g_return_val_if_fail(VSS_IS_PROVIDER(self), FALSE);
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
+	return vss_provider_task_finish(self, res, error);
 }
